@@ -1,0 +1,47 @@
+# The two commands a learner needs:  make lab   and   make test
+# Both create .venv on first use and reinstall only when pyproject.toml changes.
+
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+
+.PHONY: lab test lint typecheck unit notebooks bench clean help
+
+help:
+	@echo "make lab    set up .venv and open the course in JupyterLab (offline unless keys are set)"
+	@echo "make test   set up .venv and run every check: ruff, mypy, pytest, nbval"
+	@echo "make bench  run the benchmarks in benchmarks/"
+
+$(STAMP): pyproject.toml
+	@$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 11), "Python 3.11 or newer is needed, found " + sys.version.split()[0]'
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	$(BIN)/python -m ipykernel install --sys-prefix --name python3 --display-name "Python 3 (llm-api-course)" >/dev/null
+	@touch $(STAMP)
+
+lab: $(STAMP)
+	$(BIN)/jupyter lab --notebook-dir=. notebooks/00_setup.ipynb
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+typecheck: $(STAMP)
+	$(BIN)/mypy --strict course_helpers
+
+unit: $(STAMP)
+	$(BIN)/python -m pytest -q tests
+
+notebooks: $(STAMP)
+	COURSE_MODE=offline $(BIN)/python -m pytest -q -p no:cacheprovider --nbval --nbval-current-env \
+	  --nbval-cell-timeout=120 --nbval-sanitize-with notebooks/sanitize.cfg notebooks
+
+test: lint typecheck unit notebooks
+
+bench: $(STAMP)
+	@for b in benchmarks/*.py; do echo "== $$b"; $(BIN)/python $$b || exit 1; done
+
+clean:
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache
