@@ -1,0 +1,604 @@
+"""A token and dollar budget per calendar day and month, safe for concurrent callers, kept on disk.
+
+Reserve before the call, settle after it::
+
+    budget = TokenBudget(daily_limit=50_000, monthly_limit=1_000_000, daily_usd=2.0,
+                         path="budget.sqlite", tz="Europe/Paris")
+    with budget.reserve(estimate_tokens(messages), model="gpt-4o-mini", max_output=500) as hold:
+        reply = client.chat.completions.create(..., max_tokens=500)   # not sent if over budget
+        hold.settle(reply.usage.prompt_tokens, reply.usage.completion_tokens)
+
+``reserve`` raises :class:`~course_helpers.errors.BudgetExceededError` *before* the call when the
+worst case (prompt plus ``max_output``) would break a limit, counting what other callers have
+reserved but not yet settled; ``settle`` records what the call really used and releases the hold.
+
+What it fixes in the seed's ``TokenBudget``:
+
+- **Calendar windows in a chosen time zone.** The day starts at local midnight and the month on the
+  1st, computed from the date itself, so the 15th of next month is a new day, January next year a
+  new month, and a 23- or 25-hour day at a daylight-saving change is still one day.
+- **No overspending under concurrency.** The check and the hold happen in one SQLite transaction
+  (``BEGIN IMMEDIATE``), so two threads or two processes cannot both take the last 1,000 tokens.
+- **Persistence.** With ``path=`` the spend lives in a SQLite file (WAL mode): a kernel restart,
+  a second notebook or a script all see the same day. Timestamps are stored in UTC; windows are
+  computed in ``tz``. A reservation whose process died expires after ``reservation_ttl`` seconds.
+- **Dollars as well as tokens**, priced from the model catalogue (``catalog.cost_usd``).
+
+The seed's simple API is still there: ``can_spend(n)``, ``spend(n)``, plus ``remaining()`` and a
+``status()`` snapshot for a notebook's budget meter.
+
+>>> from datetime import UTC, datetime
+>>> budget = TokenBudget(daily_limit=1_000, now=lambda: datetime(2026, 11, 27, 9, 0, tzinfo=UTC))
+>>> budget.spend(600)
+>>> budget.can_spend(500)
+False
+>>> budget.remaining()
+400
+"""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+import threading
+import uuid
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta, tzinfo
+from pathlib import Path
+from types import TracebackType
+from typing import Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from course_helpers.catalog import cost_usd
+from course_helpers.errors import BudgetExceededError
+
+__all__ = ["BudgetStatus", "Reservation", "TokenBudget", "WindowStatus"]
+
+Period = Literal["daily", "monthly"]
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS spend (
+    id            INTEGER PRIMARY KEY,
+    at            TEXT NOT NULL,      -- UTC, 'YYYY-MM-DDTHH:MM:SS.ffffffZ': sorts as time does
+    model         TEXT,
+    input_tokens  INTEGER NOT NULL,
+    output_tokens INTEGER NOT NULL,
+    cost_usd      REAL                -- NULL when the model has no price
+);
+CREATE INDEX IF NOT EXISTS spend_at ON spend (at);
+CREATE TABLE IF NOT EXISTS reservations (
+    id       TEXT PRIMARY KEY,
+    at       TEXT NOT NULL,
+    expires  TEXT NOT NULL,           -- after this the holder is presumed dead
+    model    TEXT,
+    tokens   INTEGER NOT NULL,
+    cost_usd REAL
+);
+"""
+
+
+def _utc_text(moment: datetime) -> str:
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def _local_midnight(day: date, zone: tzinfo) -> datetime:
+    """The first instant of ``day`` in ``zone``, as UTC.
+
+    Where midnight does not exist (a DST jump at 00:00), ``fold=0`` takes the offset in force
+    before the jump, which lands exactly on the jump: the day starts when the clock says 01:00.
+    """
+    return datetime.combine(day, time(), tzinfo=zone).astimezone(UTC)
+
+
+@dataclass(frozen=True)
+class WindowStatus:
+    """One window (today or this month): what is used, held, allowed, and when it resets."""
+
+    period: Period
+    starts_at: datetime  # local time
+    resets_at: datetime  # local time
+    tokens_used: int
+    tokens_reserved: int
+    tokens_limit: int | None
+    usd_used: float
+    usd_reserved: float
+    usd_limit: float | None
+
+    @property
+    def tokens_remaining(self) -> int | None:
+        """Tokens that may still be reserved in this window; ``None`` without a token limit."""
+        if self.tokens_limit is None:
+            return None
+        return max(0, self.tokens_limit - self.tokens_used - self.tokens_reserved)
+
+    @property
+    def usd_remaining(self) -> float | None:
+        """Dollars that may still be reserved in this window; ``None`` without a USD limit."""
+        if self.usd_limit is None:
+            return None
+        return max(0.0, self.usd_limit - self.usd_used - self.usd_reserved)
+
+    @property
+    def fraction(self) -> float | None:
+        """How full the window is (0 to 1, the tighter of tokens and USD), for a meter."""
+        parts = []
+        if self.tokens_limit:
+            parts.append((self.tokens_used + self.tokens_reserved) / self.tokens_limit)
+        if self.usd_limit:
+            parts.append((self.usd_used + self.usd_reserved) / self.usd_limit)
+        return min(1.0, max(parts)) if parts else None
+
+    def __str__(self) -> str:
+        name = "today" if self.period == "daily" else "this month"
+        parts = [
+            f"{self.tokens_used:,}"
+            + (f" / {self.tokens_limit:,}" if self.tokens_limit is not None else "")
+            + " tokens"
+        ]
+        if self.usd_limit is not None or self.usd_used:
+            parts.append(
+                f"${self.usd_used:,.4f}"
+                + (f" / ${self.usd_limit:,.2f}" if self.usd_limit is not None else "")
+            )
+        if self.tokens_reserved or self.usd_reserved:
+            parts.append(f"{self.tokens_reserved:,} tokens reserved")
+        return f"{name}: {', '.join(parts)}; resets {_show(self.resets_at)}"
+
+
+@dataclass(frozen=True)
+class BudgetStatus:
+    """A snapshot of the budget: ``day`` and ``month`` windows in time zone ``tz``."""
+
+    tz: str
+    at: datetime  # local time of the snapshot
+    day: WindowStatus
+    month: WindowStatus
+
+    def __str__(self) -> str:
+        return f"Budget ({self.tz}) at {_show(self.at)}\n  {self.day}\n  {self.month}"
+
+
+def _show(moment: datetime) -> str:
+    return moment.strftime("%Y-%m-%d %H:%M %Z")
+
+
+class Reservation:
+    """Tokens (and dollars) held for one call until it is settled or cancelled.
+
+    As a context manager it cancels the hold if the block raises before ``settle``; if the block
+    ends normally without ``settle``, the reserved amount is recorded as spent, so a forgotten
+    ``settle`` never under-counts.
+    """
+
+    __slots__ = ("_budget", "_state", "cost_usd", "id", "input_tokens", "max_output", "model")
+
+    def __init__(
+        self,
+        budget: TokenBudget,
+        reservation_id: str,
+        *,
+        input_tokens: int,
+        max_output: int,
+        model: str | None,
+        cost: float | None,
+    ) -> None:
+        self._budget = budget
+        self._state: Literal["held", "settled", "cancelled"] = "held"
+        self.id = reservation_id
+        self.input_tokens = input_tokens
+        self.max_output = max_output
+        self.model = model
+        self.cost_usd = cost
+
+    @property
+    def tokens(self) -> int:
+        """The tokens held: the prompt estimate plus ``max_output``."""
+        return self.input_tokens + self.max_output
+
+    @property
+    def state(self) -> str:
+        """``"held"``, ``"settled"`` or ``"cancelled"``."""
+        return self._state
+
+    def __repr__(self) -> str:
+        return f"Reservation({self.tokens:,} tokens, model={self.model!r}, {self._state})"
+
+    def settle(self, input_tokens: int, output_tokens: int) -> None:
+        """Record what the call really used (priced for the reserved model) and release the hold."""
+        if self._state != "held":
+            raise RuntimeError(
+                f"This reservation is already {self._state}; record further usage with "
+                "budget.record(input_tokens, output_tokens, model=...)."
+            )
+        self._budget._settle(self, input_tokens, output_tokens)
+        self._state = "settled"
+
+    def cancel(self) -> None:
+        """Release the hold without recording anything (the call was never made). Idempotent."""
+        if self._state == "held":
+            self._budget._cancel(self)
+            self._state = "cancelled"
+
+    def __enter__(self) -> Reservation:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        if self._state != "held":
+            return
+        if exc_type is None:
+            self.settle(self.input_tokens, self.max_output)
+        else:
+            self.cancel()
+
+
+class TokenBudget:
+    """Daily and monthly limits in tokens and/or US dollars, on calendar dates in ``tz``.
+
+    Every limit is optional (``None`` means no limit). ``path`` is a SQLite file shared by every
+    budget, process and kernel that opens it; ``None`` keeps the budget in memory. ``now`` returns
+    an aware datetime; it is injectable so tests can travel in time.
+    """
+
+    __slots__ = (
+        "_db",
+        "_lock",
+        "_now",
+        "_ttl",
+        "_tz",
+        "_tz_name",
+        "daily_limit",
+        "daily_usd",
+        "monthly_limit",
+        "monthly_usd",
+        "path",
+    )
+
+    def __init__(
+        self,
+        daily_limit: int | None = None,
+        monthly_limit: int | None = None,
+        *,
+        daily_usd: float | None = None,
+        monthly_usd: float | None = None,
+        path: str | os.PathLike[str] | None = None,
+        tz: str = "UTC",
+        now: Callable[[], datetime] | None = None,
+        reservation_ttl: float = 900.0,
+    ) -> None:
+        for name, limit in (
+            ("daily_limit", daily_limit),
+            ("monthly_limit", monthly_limit),
+            ("daily_usd", daily_usd),
+            ("monthly_usd", monthly_usd),
+        ):
+            if limit is not None and limit < 0:
+                raise ValueError(f"{name} cannot be negative; use None for no limit.")
+        if reservation_ttl <= 0:
+            raise ValueError("reservation_ttl must be a positive number of seconds.")
+        try:
+            self._tz = ZoneInfo(tz)
+        except (ZoneInfoNotFoundError, ValueError) as exc:
+            raise ValueError(
+                f"Unknown time zone {tz!r}: use an IANA name such as 'UTC', 'Europe/Paris' or "
+                "'America/New_York' (the tzdata package provides them)."
+            ) from exc
+        self._tz_name = tz
+        self.daily_limit = daily_limit
+        self.monthly_limit = monthly_limit
+        self.daily_usd = daily_usd
+        self.monthly_usd = monthly_usd
+        self.path = None if path is None else Path(path)
+        self._now = now or (lambda: datetime.now(UTC))
+        self._ttl = timedelta(seconds=reservation_ttl)
+        # One connection guarded by a lock: an in-memory database exists only in the connection
+        # that created it, and the lock also keeps a transaction to one thread at a time.
+        self._lock = threading.RLock()
+        if self.path is not None:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+        # isolation_level=None: we write BEGIN/COMMIT ourselves. timeout: wait for other
+        # processes' write transactions instead of failing with "database is locked".
+        self._db = sqlite3.connect(
+            ":memory:" if self.path is None else str(self.path),
+            timeout=30.0,
+            isolation_level=None,
+            check_same_thread=False,
+        )
+        if self.path is not None:
+            # WAL: readers (a notebook's meter) never block the writer, nor the writer them.
+            self._db.execute("PRAGMA journal_mode=WAL")
+            self._db.execute("PRAGMA synchronous=NORMAL")
+        with self._lock:
+            self._db.executescript(_SCHEMA)  # idempotent; executescript commits on its own
+
+    def __repr__(self) -> str:
+        limits = ", ".join(
+            f"{name}={value!r}"
+            for name, value in (
+                ("daily_limit", self.daily_limit),
+                ("monthly_limit", self.monthly_limit),
+                ("daily_usd", self.daily_usd),
+                ("monthly_usd", self.monthly_usd),
+            )
+            if value is not None
+        )
+        where = "in memory" if self.path is None else str(self.path)
+        return f"TokenBudget({limits}, tz={self._tz_name!r}) [{where}]"
+
+    def close(self) -> None:
+        """Close the database connection."""
+        with self._lock:
+            self._db.close()
+
+    def __enter__(self) -> TokenBudget:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+    # -- the API ---------------------------------------------------------------------------------
+
+    def reserve(self, tokens: int, *, model: str | None = None, max_output: int = 0) -> Reservation:
+        """Hold ``tokens`` (the prompt) plus ``max_output`` before a call; raise if it cannot fit.
+
+        Raises :class:`BudgetExceededError` when the hold plus what is spent and reserved by
+        others would pass any limit; nothing is held then. ``model`` prices the hold in dollars
+        (needed when a USD limit is set).
+        """
+        _check_counts(tokens=tokens, max_output=max_output)
+        cost = self._price(model, tokens, max_output)
+        reservation_id = uuid.uuid4().hex
+        with self._transaction() as now:
+            self._check(now, tokens + max_output, cost or 0.0)
+            self._db.execute(
+                "INSERT INTO reservations (id, at, expires, model, tokens, cost_usd)"
+                " VALUES (?, ?, ?, ?, ?, ?)",
+                (
+                    reservation_id,
+                    _utc_text(now),
+                    _utc_text(now + self._ttl),
+                    model,
+                    tokens + max_output,
+                    cost,
+                ),
+            )
+        return Reservation(
+            self,
+            reservation_id,
+            input_tokens=tokens,
+            max_output=max_output,
+            model=model,
+            cost=cost,
+        )
+
+    def can_spend(self, tokens: int, *, model: str | None = None, output_tokens: int = 0) -> bool:
+        """Whether ``spend`` (or ``reserve``) of this much would succeed now."""
+        _check_counts(tokens=tokens, output_tokens=output_tokens)
+        cost = self._price(model, tokens, output_tokens)
+        with self._transaction() as now:
+            try:
+                self._check(now, tokens + output_tokens, cost or 0.0)
+            except BudgetExceededError:
+                return False
+        return True
+
+    def spend(self, tokens: int, *, model: str | None = None, output_tokens: int = 0) -> None:
+        """Check and record usage at once; :class:`BudgetExceededError` (nothing recorded) if over.
+
+        ``tokens`` are input tokens, or a call's total if you do not split them. Call it *before*
+        the request with an estimate, or prefer ``reserve``/``settle`` to record the real usage.
+        """
+        _check_counts(tokens=tokens, output_tokens=output_tokens)
+        cost = self._price(model, tokens, output_tokens)
+        with self._transaction() as now:
+            self._check(now, tokens + output_tokens, cost or 0.0)
+            self._insert_spend(now, model, tokens, output_tokens, cost)
+
+    def record(
+        self, input_tokens: int, output_tokens: int = 0, *, model: str | None = None
+    ) -> None:
+        """Record usage that has already happened, without checking any limit."""
+        _check_counts(input_tokens=input_tokens, output_tokens=output_tokens)
+        cost = self._price(model, input_tokens, output_tokens, required=False)
+        with self._transaction() as now:
+            self._insert_spend(now, model, input_tokens, output_tokens, cost)
+
+    def remaining(self) -> int | None:
+        """Tokens that may still be spent now under the tighter limit; ``None`` if unlimited."""
+        status = self.status()
+        left = [
+            w.tokens_remaining for w in (status.day, status.month) if w.tokens_remaining is not None
+        ]
+        return min(left) if left else None
+
+    def status(self) -> BudgetStatus:
+        """A consistent snapshot of today's and this month's usage, holds, limits and resets."""
+        with self._transaction(write=False) as now:
+            day, month = self._windows(now)
+        return BudgetStatus(tz=self._tz_name, at=now.astimezone(self._tz), day=day, month=month)
+
+    # -- internals -------------------------------------------------------------------------------
+
+    @contextmanager
+    def _transaction(self, *, write: bool = True) -> Iterator[datetime]:
+        """One transaction, yielding the current time; ``BEGIN IMMEDIATE`` takes the write lock
+        first, so no other process can change the spend between our check and our insert."""
+        now = self._now()
+        if now.tzinfo is None or now.utcoffset() is None:
+            raise ValueError("now() must return an aware datetime, e.g. datetime.now(UTC).")
+        with self._lock:
+            self._db.execute("BEGIN IMMEDIATE" if write else "BEGIN")
+            try:
+                if write:
+                    self._db.execute(
+                        "DELETE FROM reservations WHERE expires <= ?", (_utc_text(now),)
+                    )
+                yield now
+            except BaseException:
+                self._db.execute("ROLLBACK")
+                raise
+            self._db.execute("COMMIT")
+
+    def _price(
+        self, model: str | None, input_tokens: int, output_tokens: int, *, required: bool = True
+    ) -> float | None:
+        cost = (
+            None
+            if model is None
+            else cost_usd(model, input_tokens=input_tokens, output_tokens=output_tokens)
+        )
+        if (
+            cost is None
+            and required
+            and (self.daily_usd is not None or self.monthly_usd is not None)
+        ):
+            if model is None:
+                raise ValueError("This budget has a USD limit, so pass model= to price the call.")
+            raise ValueError(
+                f"Model {model!r} has no price in the catalogue, so a USD limit cannot be "
+                "enforced: use a priced model (see course_helpers/models.toml) or set only "
+                "token limits."
+            )
+        return cost
+
+    def _usage(self, start: datetime, end: datetime) -> tuple[int, float]:
+        row = self._db.execute(
+            "SELECT TOTAL(input_tokens + output_tokens), TOTAL(cost_usd) FROM spend"
+            " WHERE at >= ? AND at < ?",
+            (_utc_text(start), _utc_text(end)),
+        ).fetchone()
+        return int(row[0]), float(row[1])
+
+    def _held(self, now: datetime) -> tuple[int, float]:
+        row = self._db.execute(
+            "SELECT TOTAL(tokens), TOTAL(cost_usd) FROM reservations WHERE expires > ?",
+            (_utc_text(now),),
+        ).fetchone()
+        return int(row[0]), float(row[1])
+
+    def _windows(self, now: datetime) -> tuple[WindowStatus, WindowStatus]:
+        """Today and this month, from the calendar date in ``tz`` (never from elapsed time)."""
+        local = now.astimezone(self._tz)
+        today = local.date()
+        first = today.replace(day=1)
+        next_month = (first + timedelta(days=32)).replace(day=1)
+        held_tokens, held_usd = self._held(now)
+        spans: tuple[tuple[Period, date, date, int | None, float | None], ...] = (
+            ("daily", today, today + timedelta(days=1), self.daily_limit, self.daily_usd),
+            ("monthly", first, next_month, self.monthly_limit, self.monthly_usd),
+        )
+        windows = []
+        for period, start_day, end_day, token_limit, usd_limit in spans:
+            start = _local_midnight(start_day, self._tz)
+            end = _local_midnight(end_day, self._tz)
+            tokens, usd = self._usage(start, end)
+            windows.append(
+                WindowStatus(
+                    period=period,
+                    starts_at=start.astimezone(self._tz),
+                    resets_at=end.astimezone(self._tz),
+                    tokens_used=tokens,
+                    tokens_reserved=held_tokens,
+                    tokens_limit=token_limit,
+                    usd_used=usd,
+                    usd_reserved=held_usd,
+                    usd_limit=usd_limit,
+                )
+            )
+        return windows[0], windows[1]
+
+    def _check(self, now: datetime, tokens: int, cost: float) -> None:
+        """Raise :class:`BudgetExceededError` for the first limit this request would pass."""
+        for window in self._windows(now):
+            name = window.period  # "daily" or "monthly", as in the settings' names
+            if window.tokens_limit is not None:
+                used = window.tokens_used + window.tokens_reserved
+                if used + tokens > window.tokens_limit:
+                    self._refuse(
+                        window,
+                        f"{name}_limit",
+                        window.tokens_used,
+                        window.tokens_reserved,
+                        window.tokens_limit,
+                        tokens,
+                        "tokens",
+                    )
+            if window.usd_limit is not None:
+                used_usd = window.usd_used + window.usd_reserved
+                # A tiny tolerance: float prices summing exactly to the limit are not over it.
+                if used_usd + cost > window.usd_limit + 1e-9:
+                    self._refuse(
+                        window,
+                        f"{name}_usd",
+                        window.usd_used,
+                        window.usd_reserved,
+                        window.usd_limit,
+                        cost,
+                        "USD",
+                    )
+
+    def _refuse(
+        self,
+        window: WindowStatus,
+        setting: str,
+        used: float,
+        held: float,
+        limit: float,
+        wanted: float,
+        unit: str,
+    ) -> None:
+        def show(value: float) -> str:
+            if unit == "tokens":
+                return f"{value:,.0f}"
+            return f"${value:,.4f}" if value < 1 else f"${value:,.2f}"
+
+        units = " tokens" if unit == "tokens" else ""
+        when = "today" if window.period == "daily" else "this month"
+        held_text = f" plus {show(held)}{units} held by calls in flight" if held else ""
+        raise BudgetExceededError(
+            f"{window.period.capitalize()} budget reached: {show(used)} of {show(limit)}{units} "
+            f"used {when} ({self._tz_name}){held_text}; this call needs {show(wanted)}{units} "
+            f"more. It resets at {_show(window.resets_at)}. Raise {setting} or wait.",
+            period=window.period,
+            limit=limit,
+            used=used + held,
+            requested=wanted,
+            unit=unit,
+        )
+
+    def _insert_spend(
+        self,
+        now: datetime,
+        model: str | None,
+        input_tokens: int,
+        output_tokens: int,
+        cost: float | None,
+    ) -> None:
+        self._db.execute(
+            "INSERT INTO spend (at, model, input_tokens, output_tokens, cost_usd)"
+            " VALUES (?, ?, ?, ?, ?)",
+            (_utc_text(now), model, input_tokens, output_tokens, cost),
+        )
+
+    def _settle(self, reservation: Reservation, input_tokens: int, output_tokens: int) -> None:
+        _check_counts(input_tokens=input_tokens, output_tokens=output_tokens)
+        cost = self._price(reservation.model, input_tokens, output_tokens, required=False)
+        with self._transaction() as now:
+            self._db.execute("DELETE FROM reservations WHERE id = ?", (reservation.id,))
+            self._insert_spend(now, reservation.model, input_tokens, output_tokens, cost)
+
+    def _cancel(self, reservation: Reservation) -> None:
+        with self._transaction():
+            self._db.execute("DELETE FROM reservations WHERE id = ?", (reservation.id,))
+
+
+def _check_counts(**counts: int) -> None:
+    for name, value in counts.items():
+        if value < 0:
+            raise ValueError(f"{name} must be zero or more, not {value}.")

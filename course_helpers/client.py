@@ -1,0 +1,854 @@
+"""``LLMClient``: one call shape for OpenAI and Anthropic, with the production plumbing wired in.
+
+>>> client = LLMClient(model="claude-haiku-5-5")            # doctest: +SKIP
+>>> reply = client.complete("Say hello", max_tokens=20)     # doctest: +SKIP
+>>> reply.content, reply.provider, reply.output_tokens, reply.cost_usd  # doctest: +SKIP
+>>> for delta in (stream := client.stream("Count to five")):  # doctest: +SKIP
+...     print(delta, end="")
+>>> stream.response.output_tokens                           # doctest: +SKIP
+
+What happens in one call, in order:
+
+1. **Routing.** The model name picks the provider (``catalog.provider_for``); a client made with
+   only ``provider=`` uses that provider's default model, so Anthropic is never sent ``gpt-4o``.
+2. **Budget.** ``budget.reserve(estimate)`` before anything is sent, where the estimate is
+   ``estimate_tokens(messages, system=...) + max_tokens``: an over-budget call raises
+   ``BudgetExceededError`` and never reaches the provider. The reservation is settled with the real
+   usage afterwards, or cancelled if the call failed.
+3. **Retries.** Each attempt first waits for the rate limiter (``limiter.acquire(estimate)``), then
+   sends one request; ``course_helpers.retry`` decides whether and when to try again. The SDKs' own
+   retries are off (``max_retries=0``), so one attempt is one HTTP request. A stream is retried only
+   before its first token.
+4. **Fallbacks.** If the call still fails with an error another model might not have (a retriable
+   one after the retries ran out, an exhausted quota, or ``NotFoundError`` for a retired or unknown
+   model), the next ``(provider, model)`` in ``fallbacks`` is tried. Authentication errors, invalid
+   requests and budget refusals never fall back: another model would not fix them. A stream falls
+   back only before its first token.
+5. **Bookkeeping.** The limiter is reconciled with the real usage and follows the response's
+   rate-limit headers; one log line (``course_helpers.usage``) and one usage-log row are written per
+   model tried, success or failure. Message contents and keys are never logged.
+
+Errors are the course's ``LLMError`` subclasses (``course_helpers.errors``), raised ``from`` the SDK
+exception.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import os
+import threading
+import time
+from collections.abc import (
+    AsyncGenerator,
+    AsyncIterator,
+    Awaitable,
+    Callable,
+    Generator,
+    Iterator,
+    Mapping,
+    Sequence,
+)
+from dataclasses import dataclass, field
+from types import TracebackType
+from typing import TYPE_CHECKING, Any, cast, get_args
+
+from course_helpers import catalog
+from course_helpers.catalog import ProviderName
+from course_helpers.errors import (
+    AuthenticationError,
+    LLMError,
+    NotFoundError,
+    QuotaExceededError,
+)
+from course_helpers.providers import (
+    ADAPTERS,
+    AsyncProviderStream,
+    ChatRequest,
+    ChatResult,
+    FinishReason,
+    ProviderAdapter,
+    ProviderStream,
+)
+from course_helpers.retry import (
+    RetryEvent,
+    RetryPolicy,
+    acall_with_retry,
+    aretry_stream,
+    call_with_retry,
+    retry_stream,
+)
+from course_helpers.tokens import estimate_tokens
+from course_helpers.usage import Outcome, UsageLog, UsageRecord, get_logger, new_request_id
+
+if TYPE_CHECKING:
+    from course_helpers.budget import Reservation, TokenBudget
+    from course_helpers.ratelimit import RateLimiter
+
+__all__ = [
+    "PROVIDERS",
+    "AsyncLLMStream",
+    "FinishReason",
+    "LLMClient",
+    "LLMResponse",
+    "LLMStream",
+    "Provider",
+    "Target",
+    "parse_provider",
+]
+
+Provider = ProviderName
+"""``"openai"`` or ``"anthropic"``."""
+
+PROVIDERS: tuple[Provider, ...] = get_args(ProviderName)
+
+Target = tuple[Provider, str]
+"""A ``(provider, model)`` pair: where one call goes."""
+
+Messages = str | Sequence[Mapping[str, Any]]
+
+DEFAULT_RETRY = RetryPolicy()  # frozen, so one shared default is safe
+_NO_RETRY = RetryPolicy(max_attempts=1, deadline=None)
+
+
+def parse_provider(value: str) -> Provider:
+    """``value`` as a ``Provider``, case-insensitively; a ``ValueError`` naming the choices."""
+    name = value.strip().lower()
+    for provider in PROVIDERS:
+        if name == provider:
+            return provider
+    raise ValueError(f"Unknown provider {value!r}: use one of {', '.join(map(repr, PROVIDERS))}.")
+
+
+def resolve_target(provider: Provider | str | None, model: str | None) -> Target:
+    """Where a call goes: the provider from the model's name when not given, and vice versa.
+
+    >>> resolve_target(None, "claude-haiku-5-5")
+    ('anthropic', 'claude-haiku-5-5')
+    >>> resolve_target("anthropic", None)
+    ('anthropic', 'claude-haiku-5-5')
+    """
+    chosen = parse_provider(provider) if provider is not None else None
+    if model is None:
+        chosen = chosen or _default_provider()
+        return chosen, catalog.default_model(chosen)
+    serves = catalog.provider_for(model)
+    if chosen is None:
+        if serves is None:
+            raise ValueError(
+                f"Cannot tell which provider serves {model!r}: pass provider='openai' or "
+                "provider='anthropic' (catalog.list_models() lists the known models)."
+            )
+        return serves, model
+    if serves is not None and serves != chosen:
+        raise ValueError(
+            f"{model!r} is a {serves} model, not a {chosen} one: drop provider= (the model name "
+            f"decides), or pick a {chosen} model such as {catalog.default_model(chosen)!r}."
+        )
+    return chosen, model
+
+
+def _default_provider() -> Provider:
+    """The first provider with a key in the environment; OpenAI when none has one."""
+    for provider in PROVIDERS:
+        if any(os.environ.get(name) for name in ADAPTERS[provider].env_vars):
+            return provider
+    return PROVIDERS[0]
+
+
+def _as_target(item: str | tuple[str, str]) -> Target:
+    if isinstance(item, str):
+        return resolve_target(None, item)
+    provider, model = item
+    return resolve_target(provider, model)
+
+
+def _as_messages(messages: Messages) -> list[dict[str, Any]]:
+    if isinstance(messages, str):
+        return [{"role": "user", "content": messages}]
+    return [dict(message) for message in messages]
+
+
+def _falls_back(error: LLMError) -> bool:
+    """Whether another (provider, model) might succeed where this one failed."""
+    return error.retriable or isinstance(error, QuotaExceededError | NotFoundError)
+
+
+# --------------------------------------------------------------------------------------------
+# Results
+
+
+@dataclass(frozen=True)
+class LLMResponse:
+    """One answer, normalised across providers.
+
+    ``request_id`` is ours (it is in the log line and the usage log); ``provider_request_id`` is
+    the provider's (quote it in a support ticket). ``finish_reason`` uses the same words for both
+    providers (``stop``, ``length``, ``content_filter``, ``tool_calls``, ``other``) and
+    ``raw_finish_reason`` keeps the provider's own. ``time_to_first_token_s`` is set for streams.
+    ``attempts`` counts the requests sent to the provider that answered; ``fallback_from`` is the
+    ``(provider, model)`` first asked when a fallback answered instead.
+    """
+
+    content: str
+    model: str
+    provider: Provider
+    input_tokens: int
+    output_tokens: int
+    finish_reason: FinishReason | None
+    raw_finish_reason: str | None
+    latency_s: float
+    time_to_first_token_s: float | None = None
+    request_id: str = ""
+    provider_request_id: str | None = None
+    cost_usd: float | None = None
+    attempts: int = 1
+    fallback_from: Target | None = None
+    total_tokens: int = field(init=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "total_tokens", self.input_tokens + self.output_tokens)
+
+    def __str__(self) -> str:
+        return self.content
+
+
+class LLMStream(Iterator[str]):
+    """Text deltas as they arrive; once exhausted, ``.response`` is the whole ``LLMResponse``.
+
+    The request is sent when iteration starts. Use it as a context manager (or call ``close()``)
+    to release the connection when you stop reading early.
+    """
+
+    def __init__(self, run: Callable[[LLMStream], Iterator[str]]) -> None:
+        self._response: LLMResponse | None = None
+        self._parts: list[str] = []
+        self._chunks = run(self)
+
+    def __iter__(self) -> LLMStream:
+        return self
+
+    def __next__(self) -> str:
+        text = next(self._chunks)
+        self._parts.append(text)
+        return text
+
+    @property
+    def text(self) -> str:
+        """The text received so far."""
+        return "".join(self._parts)
+
+    @property
+    def response(self) -> LLMResponse:
+        """The final response with usage; available once the stream was read to the end."""
+        if self._response is None:
+            raise RuntimeError(
+                "The stream has not finished: read it to the end (for delta in stream: ...) "
+                "before asking for .response."
+            )
+        return self._response
+
+    def close(self) -> None:
+        """Stop the stream and release its connection."""
+        close = getattr(self._chunks, "close", None)
+        if close is not None:
+            close()
+
+    def __enter__(self) -> LLMStream:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+class AsyncLLMStream(AsyncIterator[str]):
+    """The asyncio twin of ``LLMStream``: ``async for delta in stream``, then ``.response``."""
+
+    def __init__(self, run: Callable[[AsyncLLMStream], AsyncIterator[str]]) -> None:
+        self._response: LLMResponse | None = None
+        self._parts: list[str] = []
+        self._chunks = run(self)
+
+    def __aiter__(self) -> AsyncLLMStream:
+        return self
+
+    async def __anext__(self) -> str:
+        text = await anext(self._chunks)
+        self._parts.append(text)
+        return text
+
+    @property
+    def text(self) -> str:
+        """The text received so far."""
+        return "".join(self._parts)
+
+    @property
+    def response(self) -> LLMResponse:
+        """The final response with usage; available once the stream was read to the end."""
+        if self._response is None:
+            raise RuntimeError(
+                "The stream has not finished: read it to the end (async for delta in stream: ...) "
+                "before asking for .response."
+            )
+        return self._response
+
+    async def aclose(self) -> None:
+        """Stop the stream and release its connection."""
+        aclose = getattr(self._chunks, "aclose", None)
+        if aclose is not None:
+            await aclose()
+
+    async def __aenter__(self) -> AsyncLLMStream:
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.aclose()
+
+
+# --------------------------------------------------------------------------------------------
+# One call to one (provider, model): budget, limiter, timing, usage log and log line.
+
+
+class _Call:
+    """The bookkeeping for one target of one call; the retry loop runs between its hooks."""
+
+    def __init__(
+        self, owner: LLMClient, target: Target, request: ChatRequest, *, stream: bool
+    ) -> None:
+        self.owner = owner
+        self.provider, self.model = target
+        self.request = request
+        self.stream = stream
+        self.request_id = new_request_id()
+        self.started = time.perf_counter()
+        self.first_token_at: float | None = None
+        self.attempts = 0
+        self.prompt_estimate = estimate_tokens(request.messages, system=request.system)
+        self.estimate = self.prompt_estimate + request.max_tokens  # what the provider charges
+        self.reservation: Reservation | None = None
+
+    def prepare(self) -> None:
+        """Check the limiter can ever fit the call, then reserve the estimate in the budget.
+
+        Raises ``ValueError`` (larger than the rate limit) or ``BudgetExceededError`` before any
+        request is sent.
+        """
+        if self.owner.limiter is not None:
+            self.owner.limiter.wait_time(self.estimate)  # raises ValueError if it never fits
+        if self.owner.budget is not None:
+            self.reservation = self.owner.budget.reserve(
+                self.prompt_estimate, model=self.model, max_output=self.request.max_tokens
+            )
+
+    def before_attempt(self) -> None:
+        self.attempts += 1
+        if self.owner.limiter is not None:
+            self.owner.limiter.acquire(self.estimate)
+
+    async def abefore_attempt(self) -> None:
+        self.attempts += 1
+        if self.owner.limiter is not None:
+            await self.owner.limiter.acquire_async(self.estimate)
+
+    def first_token(self) -> None:
+        if self.first_token_at is None:
+            self.first_token_at = time.perf_counter()
+
+    def succeeded(self, result: ChatResult, fallback_from: Target | None) -> LLMResponse:
+        latency = time.perf_counter() - self.started
+        if self.reservation is not None:
+            self.reservation.settle(
+                input_tokens=result.input_tokens, output_tokens=result.output_tokens
+            )
+        limiter = self.owner.limiter
+        if limiter is not None:
+            limiter.reconcile(self.estimate, result.input_tokens + result.output_tokens)
+            limiter.update_from_headers(result.headers)
+        cost = catalog.cost_usd(
+            self.model, input_tokens=result.input_tokens, output_tokens=result.output_tokens
+        )
+        if cost is None and result.model != self.model:
+            cost = catalog.cost_usd(
+                result.model, input_tokens=result.input_tokens, output_tokens=result.output_tokens
+            )
+        response = LLMResponse(
+            content=result.content,
+            model=result.model,
+            provider=self.provider,
+            input_tokens=result.input_tokens,
+            output_tokens=result.output_tokens,
+            finish_reason=result.finish_reason,
+            raw_finish_reason=result.raw_finish_reason,
+            latency_s=latency,
+            time_to_first_token_s=(
+                self.first_token_at - self.started if self.first_token_at is not None else None
+            ),
+            request_id=self.request_id,
+            provider_request_id=result.request_id,
+            cost_usd=cost,
+            attempts=self.attempts,
+            fallback_from=fallback_from,
+        )
+        self._report(
+            "ok",
+            None,
+            response.input_tokens,
+            response.output_tokens,
+            cost,
+            latency,
+            result.request_id,
+        )
+        return response
+
+    def failed(
+        self, error: BaseException | None, outcome: Outcome, partial: ChatResult | None
+    ) -> None:
+        """Release or settle the budget, then log and record the failure.
+
+        A stream that failed (or was closed) after its first token was still generated and
+        billed: its partial usage is settled, with estimates where the provider had not said.
+        """
+        latency = time.perf_counter() - self.started
+        input_tokens = output_tokens = 0
+        if partial is not None and self.first_token_at is not None:
+            input_tokens = partial.input_tokens or self.prompt_estimate
+            output_tokens = partial.output_tokens or estimate_tokens(partial.content)
+        if self.reservation is not None:
+            if input_tokens or output_tokens:
+                self.reservation.settle(input_tokens=input_tokens, output_tokens=output_tokens)
+            else:
+                self.reservation.cancel()
+        cost = (
+            catalog.cost_usd(self.model, input_tokens=input_tokens, output_tokens=output_tokens)
+            if input_tokens or output_tokens
+            else None
+        )
+        request_id = getattr(error, "request_id", None) or (partial.request_id if partial else None)
+        self._report(outcome, error, input_tokens, output_tokens, cost, latency, request_id)
+
+    def _report(
+        self,
+        outcome: Outcome,
+        error: BaseException | None,
+        input_tokens: int,
+        output_tokens: int,
+        cost: float | None,
+        latency: float,
+        provider_request_id: str | None,
+    ) -> None:
+        error_class = type(error).__name__ if error is not None else None
+        fields: dict[str, Any] = {
+            "request_id": self.request_id,
+            "provider_request_id": provider_request_id,
+            "provider": self.provider,
+            "model": self.model,
+            "outcome": outcome,
+            "error_class": error_class,
+            "status": getattr(error, "status", None),
+            "input_tokens": input_tokens,
+            "output_tokens": output_tokens,
+            "cost_usd": round(cost, 8) if cost is not None else None,
+            "latency_s": round(latency, 6),
+            "time_to_first_token_s": (
+                round(self.first_token_at - self.started, 6)
+                if self.first_token_at is not None
+                else None
+            ),
+            "attempts": self.attempts,
+            "stream": self.stream,
+        }
+        failure = f" {error_class}" if error_class else ""
+        self.owner.logger.log(
+            logging.INFO if outcome == "ok" else logging.WARNING,
+            "llm call %s%s %s/%s in=%d out=%d latency=%.3fs attempts=%d id=%s provider_id=%s",
+            outcome,
+            failure,
+            self.provider,
+            self.model,
+            input_tokens,
+            output_tokens,
+            latency,
+            self.attempts,
+            self.request_id,
+            provider_request_id or "-",
+            extra=fields,
+        )
+        if self.owner.usage_log is not None:
+            self.owner.usage_log.record(
+                UsageRecord(
+                    request_id=self.request_id,
+                    provider_request_id=provider_request_id,
+                    provider=self.provider,
+                    model=self.model,
+                    input_tokens=input_tokens,
+                    output_tokens=output_tokens,
+                    cost_usd=cost,
+                    latency_s=latency,
+                    outcome=outcome,
+                    error_class=error_class,
+                    attempts=self.attempts,
+                )
+            )
+
+
+# --------------------------------------------------------------------------------------------
+# The client
+
+
+class LLMClient:
+    """One client for OpenAI and Anthropic: ``complete``/``acomplete``, ``stream``/``astream``.
+
+    Args:
+        provider: ``"openai"`` or ``"anthropic"``; inferred from ``model`` when omitted. With
+            neither, the first provider whose key is set (OpenAI when none is).
+        model: the default model; the provider's course default when omitted.
+        openai_client, anthropic_client: SDK clients to use (sync or async; the other kind is
+            built from the same key and base URL). Their own retries are switched off. When not
+            given, clients are created on first use from ``OPENAI_API_KEY`` /
+            ``ANTHROPIC_API_KEY``.
+        retry: the retry policy; ``None`` sends each request once.
+        limiter: a ``RateLimiter`` every attempt waits for (``estimate + max_tokens`` tokens).
+        budget: a ``TokenBudget`` each call reserves from before it is sent.
+        usage_log: a ``UsageLog`` that gets one row per model tried.
+        fallbacks: models (or ``(provider, model)`` pairs) to try in order when the call fails
+            with an error another model might not have (see the module docstring).
+        timeout: seconds per request.
+        logger: where the one-line-per-call log goes (``course_helpers.llm`` by default).
+        sleep, async_sleep: how retries wait (tests and demos inject fakes).
+        on_retry: called with a ``RetryEvent`` before each retry's wait.
+    """
+
+    def __init__(
+        self,
+        provider: Provider | str | None = None,
+        model: str | None = None,
+        *,
+        openai_client: Any = None,
+        anthropic_client: Any = None,
+        retry: RetryPolicy | None = DEFAULT_RETRY,
+        limiter: RateLimiter | None = None,
+        budget: TokenBudget | None = None,
+        usage_log: UsageLog | None = None,
+        fallbacks: Sequence[str | tuple[str, str]] = (),
+        timeout: float = 60.0,
+        logger: logging.Logger | None = None,
+        sleep: Callable[[float], object] = time.sleep,
+        async_sleep: Callable[[float], Awaitable[object]] | None = None,
+        on_retry: Callable[[RetryEvent], object] | None = None,
+    ) -> None:
+        self.provider, self.model = resolve_target(provider, model)
+        self.fallbacks: tuple[Target, ...] = tuple(_as_target(item) for item in fallbacks)
+        self.retry = retry
+        self.limiter = limiter
+        self.budget = budget
+        self.usage_log = usage_log
+        self.timeout = timeout
+        self.logger = logger or get_logger()
+        self._sleep = sleep
+        self._async_sleep = async_sleep
+        self._on_retry = on_retry
+        self._given: dict[Provider, Any] = {}
+        for name, given in (("openai", openai_client), ("anthropic", anthropic_client)):
+            if given is not None:
+                self._given[cast(Provider, name)] = given
+        self._clients: dict[tuple[Provider, bool], Any] = {}
+        self._lock = threading.Lock()
+
+    def __repr__(self) -> str:
+        fallbacks = f", fallbacks={list(self.fallbacks)!r}" if self.fallbacks else ""
+        return f"LLMClient(provider={self.provider!r}, model={self.model!r}{fallbacks})"
+
+    # -- public API -----------------------------------------------------------------------------
+
+    def complete(
+        self,
+        messages: Messages,
+        *,
+        system: str | None = None,
+        max_tokens: int = 1024,
+        temperature: float | None = None,
+        stop: str | Sequence[str] | None = None,
+        model: str | None = None,
+        **extra: Any,
+    ) -> LLMResponse:
+        """Send ``messages`` (or a prompt string) and return the whole answer."""
+        chat = _as_messages(messages)
+        failures: list[tuple[Target, LLMError]] = []
+        targets = self._targets(model)
+        for index, target in enumerate(targets):
+            request = self._request(target, chat, system, max_tokens, temperature, stop, extra)
+            call = _Call(self, target, request, stream=False)
+            try:
+                adapter, client = self._adapter_and_client(target[0], is_async=False)
+                call.prepare()
+
+                def attempt(
+                    call: _Call = call, adapter: ProviderAdapter = adapter, client: Any = client
+                ) -> ChatResult:
+                    call.before_attempt()
+                    return adapter.complete(client, call.request)
+
+                result = call_with_retry(
+                    attempt, self.retry or _NO_RETRY, sleep=self._sleep, on_retry=self._on_retry
+                )
+            except LLMError as error:
+                self._handle_failure(call, error, None, failures, index, len(targets))
+                continue
+            return call.succeeded(result, failures[0][0] if failures else None)
+        raise AssertionError("unreachable: the last target raises")  # pragma: no cover
+
+    async def acomplete(
+        self,
+        messages: Messages,
+        *,
+        system: str | None = None,
+        max_tokens: int = 1024,
+        temperature: float | None = None,
+        stop: str | Sequence[str] | None = None,
+        model: str | None = None,
+        **extra: Any,
+    ) -> LLMResponse:
+        """The asyncio twin of ``complete``."""
+        chat = _as_messages(messages)
+        failures: list[tuple[Target, LLMError]] = []
+        targets = self._targets(model)
+        for index, target in enumerate(targets):
+            request = self._request(target, chat, system, max_tokens, temperature, stop, extra)
+            call = _Call(self, target, request, stream=False)
+            try:
+                adapter, client = self._adapter_and_client(target[0], is_async=True)
+                call.prepare()
+
+                async def attempt(
+                    call: _Call = call, adapter: ProviderAdapter = adapter, client: Any = client
+                ) -> ChatResult:
+                    await call.abefore_attempt()
+                    return await adapter.acomplete(client, call.request)
+
+                result = await acall_with_retry(
+                    attempt, self.retry or _NO_RETRY, on_retry=self._on_retry, **self._async_kw()
+                )
+            except LLMError as error:
+                self._handle_failure(call, error, None, failures, index, len(targets))
+                continue
+            return call.succeeded(result, failures[0][0] if failures else None)
+        raise AssertionError("unreachable: the last target raises")  # pragma: no cover
+
+    def stream(
+        self,
+        messages: Messages,
+        *,
+        system: str | None = None,
+        max_tokens: int = 1024,
+        temperature: float | None = None,
+        stop: str | Sequence[str] | None = None,
+        model: str | None = None,
+        **extra: Any,
+    ) -> LLMStream:
+        """Stream the answer: iterate for text deltas, then read ``.response``."""
+        chat = _as_messages(messages)
+        targets = self._targets(model)
+
+        def run(sink: LLMStream) -> Iterator[str]:
+            failures: list[tuple[Target, LLMError]] = []
+            for index, target in enumerate(targets):
+                request = self._request(target, chat, system, max_tokens, temperature, stop, extra)
+                call = _Call(self, target, request, stream=True)
+                opened: list[ProviderStream] = []
+                try:
+                    adapter, client = self._adapter_and_client(target[0], is_async=False)
+                    call.prepare()
+
+                    def open_stream(
+                        call: _Call = call,
+                        adapter: ProviderAdapter = adapter,
+                        client: Any = client,
+                        opened: list[ProviderStream] = opened,
+                    ) -> ProviderStream:
+                        call.before_attempt()
+                        opened.append(adapter.open_stream(client, call.request))
+                        return opened[-1]
+
+                    chunks = cast(
+                        Generator[str, None, None],
+                        retry_stream(
+                            open_stream,
+                            self.retry or _NO_RETRY,
+                            sleep=self._sleep,
+                            on_retry=self._on_retry,
+                        ),
+                    )
+                    with contextlib.closing(chunks):
+                        for text in chunks:
+                            call.first_token()
+                            yield text
+                except LLMError as error:
+                    partial = opened[-1].result() if opened else None
+                    self._handle_failure(call, error, partial, failures, index, len(targets))
+                    continue
+                except GeneratorExit:
+                    call.failed(None, "ok", opened[-1].result() if opened else None)
+                    raise
+                result = opened[-1].result() if opened else None
+                sink._response = call.succeeded(
+                    result or _empty_result(request), failures[0][0] if failures else None
+                )
+                return
+
+        return LLMStream(run)
+
+    def astream(
+        self,
+        messages: Messages,
+        *,
+        system: str | None = None,
+        max_tokens: int = 1024,
+        temperature: float | None = None,
+        stop: str | Sequence[str] | None = None,
+        model: str | None = None,
+        **extra: Any,
+    ) -> AsyncLLMStream:
+        """The asyncio twin of ``stream``: ``async for delta in client.astream(...)``."""
+        chat = _as_messages(messages)
+        targets = self._targets(model)
+
+        async def run(sink: AsyncLLMStream) -> AsyncIterator[str]:
+            failures: list[tuple[Target, LLMError]] = []
+            for index, target in enumerate(targets):
+                request = self._request(target, chat, system, max_tokens, temperature, stop, extra)
+                call = _Call(self, target, request, stream=True)
+                opened: list[AsyncProviderStream] = []
+                try:
+                    adapter, client = self._adapter_and_client(target[0], is_async=True)
+                    call.prepare()
+
+                    async def open_stream(
+                        call: _Call = call,
+                        adapter: ProviderAdapter = adapter,
+                        client: Any = client,
+                        opened: list[AsyncProviderStream] = opened,
+                    ) -> AsyncProviderStream:
+                        await call.abefore_attempt()
+                        opened.append(await adapter.aopen_stream(client, call.request))
+                        return opened[-1]
+
+                    achunks = cast(
+                        AsyncGenerator[str, None],
+                        aretry_stream(
+                            open_stream,
+                            self.retry or _NO_RETRY,
+                            on_retry=self._on_retry,
+                            **self._async_kw(),
+                        ),
+                    )
+                    async with contextlib.aclosing(achunks):
+                        async for text in achunks:
+                            call.first_token()
+                            yield text
+                except LLMError as error:
+                    partial = opened[-1].result() if opened else None
+                    self._handle_failure(call, error, partial, failures, index, len(targets))
+                    continue
+                except GeneratorExit:
+                    call.failed(None, "ok", opened[-1].result() if opened else None)
+                    raise
+                result = opened[-1].result() if opened else None
+                sink._response = call.succeeded(
+                    result or _empty_result(request), failures[0][0] if failures else None
+                )
+                return
+
+        return AsyncLLMStream(run)
+
+    # -- internals ------------------------------------------------------------------------------
+
+    def _targets(self, model: str | None) -> list[Target]:
+        first = (self.provider, self.model) if model is None else self._route(model)
+        return [first, *(target for target in self.fallbacks if target != first)]
+
+    def _route(self, model: str) -> Target:
+        """A per-call ``model=``: its own provider when the catalogue knows it, else ours."""
+        serves = catalog.provider_for(model)
+        return (serves or self.provider), model
+
+    def _request(
+        self,
+        target: Target,
+        messages: list[dict[str, Any]],
+        system: str | None,
+        max_tokens: int,
+        temperature: float | None,
+        stop: str | Sequence[str] | None,
+        extra: Mapping[str, Any],
+    ) -> ChatRequest:
+        return ChatRequest(
+            model=target[1],
+            messages=messages,
+            max_tokens=max_tokens,
+            system=system,
+            temperature=temperature,
+            stop=(stop,) if isinstance(stop, str) else tuple(stop or ()),
+            extra=dict(extra),
+            timeout=self.timeout,
+        )
+
+    def _async_kw(self) -> dict[str, Any]:
+        return {"sleep": self._async_sleep} if self._async_sleep is not None else {}
+
+    def _handle_failure(
+        self,
+        call: _Call,
+        error: LLMError,
+        partial: ChatResult | None,
+        failures: list[tuple[Target, LLMError]],
+        index: int,
+        count: int,
+    ) -> None:
+        """Record the failure; return to try the next target, or raise ``error``."""
+        target = (call.provider, call.model)
+        streamed = call.first_token_at is not None
+        if index + 1 < count and _falls_back(error) and not streamed:
+            call.failed(error, "fallback", partial)
+            failures.append((target, error))
+            return
+        call.failed(error, "error", partial)
+        for (provider, model), earlier in failures:
+            error.add_note(
+                f"Fell back from {provider}/{model} after {type(earlier).__name__}; "
+                f"{target[0]}/{target[1]} then failed too."
+            )
+        raise error
+
+    def _adapter_and_client(self, provider: Provider, *, is_async: bool) -> tuple[Any, Any]:
+        adapter = ADAPTERS[provider]
+        key = (provider, is_async)
+        with self._lock:
+            client = self._clients.get(key)
+            if client is None:
+                client = self._clients[key] = self._make_client(adapter, is_async=is_async)
+        return adapter, client
+
+    def _make_client(self, adapter: ProviderAdapter, *, is_async: bool) -> Any:
+        given = self._given.get(adapter.name)
+        if given is not None:
+            if adapter.is_async_client(given) == is_async:
+                return adapter.without_retries(given)
+            return adapter.twin(given, is_async=is_async)
+        if not any(os.environ.get(name) for name in adapter.env_vars):
+            raise AuthenticationError(
+                f"{adapter.env_vars[0]} is not set, so LLMClient cannot call {adapter.name}. Run "
+                "`from course_helpers import setup; setup()` first (it reads .env at the course "
+                "root, or starts the simulated provider when there is no key), or pass "
+                f"{adapter.name}_client=.",
+                provider=adapter.name,
+            )
+        return adapter.new_client(timeout=self.timeout, is_async=is_async)
+
+
+def _empty_result(request: ChatRequest) -> ChatResult:
+    return ChatResult("", request.model, None, None, 0, 0)

@@ -1,0 +1,104 @@
+"""Serve the simulated provider over HTTP: ``python -m course_helpers.fake --port 8787``.
+
+For any HTTP client, not just the Python SDKs: curl, the Node SDKs, aiohttp. Stop it with Ctrl+C.
+"""
+
+from __future__ import annotations
+
+import argparse
+import socket
+import sys
+from collections.abc import Sequence
+
+import uvicorn
+
+from course_helpers.fake import FakeProvider
+from course_helpers.fake.asgi import create_app
+
+DEFAULT_TTFT = 0.3
+DEFAULT_TOKEN_DELAY = 0.02
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The command line: where to listen, and the simulated provider's limits and timing."""
+    parser = argparse.ArgumentParser(
+        prog="python -m course_helpers.fake",
+        description=(
+            "Serve the simulated OpenAI + Anthropic APIs on loopback, for any HTTP client. "
+            "Point OPENAI_BASE_URL at http://HOST:PORT/v1 and ANTHROPIC_BASE_URL at "
+            "http://HOST:PORT; keys: any sk-... for OpenAI, any sk-ant-... for Anthropic."
+        ),
+        epilog=(
+            "Example: python -m course_helpers.fake --port 8787 --rpm 5 --period 10 "
+            "(a rate-limit demo: 5 requests per 10 seconds per key)."
+        ),
+        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+    )
+    parser.add_argument("--port", type=int, default=8787, help="port to listen on (0: any free)")
+    parser.add_argument("--host", default="127.0.0.1", help="address to listen on")
+    parser.add_argument("--rpm", type=int, help="requests per period, per key (default: generous)")
+    parser.add_argument("--tpm", type=int, help="tokens per period, per key (default: generous)")
+    parser.add_argument(
+        "--period",
+        type=float,
+        default=60.0,
+        help="rate-limit period in seconds (shorten for demos)",
+    )
+    parser.add_argument(
+        "--ttft", type=float, default=DEFAULT_TTFT, help="seconds before the first token"
+    )
+    parser.add_argument(
+        "--token-delay",
+        type=float,
+        default=DEFAULT_TOKEN_DELAY,
+        help="seconds between streamed tokens (0 with --ttft 0: instant answers)",
+    )
+    parser.add_argument("--seed", type=int, default=0, help="seed for reproducible answers and ids")
+    return parser
+
+
+def _listen(host: str, port: int) -> socket.socket:
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    return socket.create_server((host, port), family=family)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the server in the foreground until interrupted; the exit status."""
+    args = build_parser().parse_args(argv)
+    for name in ("period", "ttft", "token_delay"):
+        if getattr(args, name) < 0:
+            print(f"--{name.replace('_', '-')} must be 0 or more.", file=sys.stderr)
+            return 2
+    fake = FakeProvider(
+        rpm=args.rpm,
+        tpm=args.tpm,
+        period=args.period,
+        ttft=args.ttft,
+        token_delay=args.token_delay,
+        seed=args.seed,
+    )
+    try:
+        sock = _listen(args.host, args.port)
+    except OSError as exc:
+        print(
+            f"Cannot listen on {args.host}:{args.port} ({exc.strerror}). "
+            "Stop whatever uses that port, or pick another with --port.",
+            file=sys.stderr,
+        )
+        return 1
+    port = sock.getsockname()[1]
+    host = f"[{args.host}]" if ":" in args.host else args.host
+    base = f"http://{host}:{port}"
+    print(
+        f"Simulated provider on {base}: set OPENAI_BASE_URL={base}/v1 and "
+        f"ANTHROPIC_BASE_URL={base}; any sk-... key (not sk-ant-) for OpenAI, any sk-ant-... key for "
+        "Anthropic. Ctrl+C to stop.",
+        flush=True,
+    )
+    config = uvicorn.Config(create_app(fake), lifespan="off", log_level="warning")
+    uvicorn.Server(config).run(sockets=[sock])
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,238 @@
+"""The simulated provider over real HTTP: a Starlette app, and a helper to serve it on loopback.
+
+Any HTTP client can use it (curl, the Node SDKs, aiohttp), not just the Python SDKs that the
+in-process respx adapter reaches::
+
+    fake = FakeProvider(token_delay=0.02)
+    with serve_in_thread(fake) as server:
+        client = OpenAI(api_key="sk-test", base_url=f"{server.base_url}/v1")
+
+The app hands each request to ``fake.handle`` and plays the answer back as it says: each chunk is
+sent after its delay (so streams really stream), a "hang" sends nothing more until the client gives
+up, and a "drop" closes the connection without finishing the body. A hang or drop with no chunks
+happens before the status line, as when a real server stalls or dies.
+
+Do not enter the same ``FakeProvider`` as a context manager while a client talks to this server:
+its respx router would intercept the client's requests before they reach the socket.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import threading
+import time
+from dataclasses import dataclass
+from types import TracebackType
+from typing import Protocol, Self
+
+import uvicorn
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+from starlette.types import Receive, Scope, Send
+
+from course_helpers.fake.exchange import FakeRequest, FakeResponse
+
+__all__ = ["RequestHandler", "RunningServer", "create_app", "serve_in_thread"]
+
+_METHODS = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]
+# The server frames the body itself (content-length or chunked): never copy the fake's framing.
+_FRAMING_HEADERS = frozenset({"content-length", "transfer-encoding"})
+
+
+class RequestHandler(Protocol):
+    """What the app serves: ``FakeProvider`` (``None`` means "not a simulated endpoint")."""
+
+    def handle(self, request: FakeRequest) -> FakeResponse | None: ...
+
+
+class _ConnectionDropped(Exception):
+    """Raised on purpose to make the server close the connection (a simulated "drop")."""
+
+
+class _HideDeliberateDrops(logging.Filter):
+    """Keeps uvicorn from logging a traceback for every simulated dropped connection."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        error = record.exc_info[1] if record.exc_info else None
+        return not isinstance(error, _ConnectionDropped)
+
+
+def _quiet_deliberate_drops() -> None:
+    logger = logging.getLogger("uvicorn.error")
+    if not any(isinstance(f, _HideDeliberateDrops) for f in logger.filters):
+        logger.addFilter(_HideDeliberateDrops())
+
+
+class _ReplayResponse(Response):
+    """Plays a ``FakeResponse`` back with its timing, hang or drop; stops when the client leaves."""
+
+    def __init__(self, fake: FakeResponse) -> None:
+        self.fake = fake
+        self.status_code = fake.status
+        self.background = None
+        self.raw_headers = [
+            (name.lower().encode("latin-1"), value.encode("latin-1"))
+            for name, value in fake.headers.items()
+            if name.lower() not in _FRAMING_HEADERS
+        ]
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        play = asyncio.ensure_future(self._play(send))
+        gone = asyncio.ensure_future(_client_gone(receive))
+        await asyncio.wait({play, gone}, return_when=asyncio.FIRST_COMPLETED)
+        gone.cancel()
+        play.cancel()  # the client left: stop playing (no-op when play is done)
+        with contextlib.suppress(asyncio.CancelledError):
+            await gone
+        with contextlib.suppress(asyncio.CancelledError):
+            await play  # re-raises _ConnectionDropped
+
+    async def _play(self, send: Send) -> None:
+        # The status line goes out with the first bytes of the body, after its delay: a server
+        # that is still "thinking" (time to first token, a hang) has sent nothing yet.
+        started = False
+        for chunk in self.fake.chunks:
+            if chunk.delay > 0:
+                await asyncio.sleep(chunk.delay)
+            if not started:
+                await self._start(send)
+                started = True
+            if chunk.data:
+                await send({"type": "http.response.body", "body": chunk.data, "more_body": True})
+        if self.fake.ending == "hang":
+            await asyncio.sleep(self.fake.hang_seconds)
+        elif self.fake.ending == "drop":
+            if not started:
+                await _close_before_status_line(send)
+            raise _ConnectionDropped("simulated dropped connection")
+        if not started:
+            await self._start(send)
+        await send({"type": "http.response.body", "body": b"", "more_body": False})
+
+    async def _start(self, send: Send) -> None:
+        await send(
+            {"type": "http.response.start", "status": self.status_code, "headers": self.raw_headers}
+        )
+
+
+async def _client_gone(receive: Receive) -> None:
+    while (await receive())["type"] != "http.disconnect":
+        pass
+
+
+async def _close_before_status_line(send: Send) -> None:
+    """Make uvicorn close the connection without writing a byte.
+
+    ASGI has no message for "close without a response", and an app error before the status line
+    becomes a 500. But uvicorn marks the response as started before it validates the status, so
+    an impossible status fails inside ``send`` with nothing written, and uvicorn then closes the
+    connection. tests/test_fake_asgi.py checks that clients see a connection error.
+    """
+    with contextlib.suppress(Exception):
+        await send({"type": "http.response.start", "status": 0, "headers": []})
+
+
+def _not_simulated(request: Request) -> JSONResponse:
+    message = (
+        f"{request.method} {request.url.path} is not an endpoint of the simulated provider. "
+        "It serves POST /v1/chat/completions, GET /v1/models (OpenAI: base_url ending in /v1) "
+        "and POST /v1/messages, POST /v1/messages/count_tokens (Anthropic: base_url without /v1)."
+    )
+    body = {
+        "type": "error",
+        "error": {"message": message, "type": "not_found_error", "param": None, "code": None},
+    }
+    return JSONResponse(body, status_code=404)
+
+
+def create_app(fake: RequestHandler) -> Starlette:
+    """A Starlette app that answers every request with ``fake.handle``."""
+
+    async def endpoint(request: Request) -> Response:
+        fake_request = FakeRequest(
+            method=request.method,
+            path=request.url.path,
+            headers={name.lower(): value for name, value in request.headers.items()},
+            body=await request.body(),
+            query=dict(request.query_params),
+            read_timeout=None,
+        )
+        answer = fake.handle(fake_request)  # fast and without I/O: fine on the event loop
+        if answer is None:
+            return _not_simulated(request)
+        if answer.ending == "complete" and all(chunk.delay <= 0 for chunk in answer.chunks):
+            headers = {k: v for k, v in answer.headers.items() if k.lower() not in _FRAMING_HEADERS}
+            return Response(answer.body, status_code=answer.status, headers=headers)
+        return _ReplayResponse(answer)
+
+    _quiet_deliberate_drops()
+    return Starlette(routes=[Route("/{path:path}", endpoint, methods=_METHODS)])
+
+
+@dataclass
+class RunningServer:
+    """A uvicorn server running the app in a background thread; ``stop()`` or use ``with``."""
+
+    server: uvicorn.Server
+    thread: threading.Thread
+    host: str
+    port: int
+
+    @property
+    def base_url(self) -> str:
+        """``http://host:port`` (OpenAI clients add ``/v1``; Anthropic clients use it as is)."""
+        host = f"[{self.host}]" if ":" in self.host else self.host
+        return f"http://{host}:{self.port}"
+
+    def stop(self, timeout: float = 5.0) -> None:
+        """Shut the server down and wait for its thread (forcing it after ``timeout`` seconds)."""
+        self.server.should_exit = True
+        self.thread.join(timeout)
+        if self.thread.is_alive():
+            self.server.force_exit = True
+            self.thread.join(timeout)
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        self.stop()
+
+
+def serve_in_thread(
+    fake: RequestHandler, host: str = "127.0.0.1", port: int = 0, *, startup_timeout: float = 10.0
+) -> RunningServer:
+    """Serve ``fake`` on ``host:port`` in a daemon thread; ``port=0`` picks a free port."""
+    config = uvicorn.Config(
+        create_app(fake),
+        host=host,
+        port=port,
+        lifespan="off",
+        log_level="warning",
+        timeout_graceful_shutdown=2,
+    )
+    server = uvicorn.Server(config)
+    thread = threading.Thread(target=server.run, name=f"fake-provider:{port}", daemon=True)
+    thread.start()
+    deadline = time.monotonic() + startup_timeout
+    while not server.started:
+        if not thread.is_alive():
+            raise RuntimeError(
+                f"The simulated provider could not start on {host}:{port} (is the port in use?). "
+                "Pick another port, or port=0 for a free one."
+            )
+        if time.monotonic() > deadline:
+            server.should_exit = True
+            raise RuntimeError(f"The simulated provider did not start within {startup_timeout} s.")
+        time.sleep(0.01)
+    bound_port = int(server.servers[0].sockets[0].getsockname()[1])
+    return RunningServer(server=server, thread=thread, host=host, port=bound_port)

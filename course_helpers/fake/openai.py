@@ -1,0 +1,667 @@
+"""OpenAI's Chat Completions and Models endpoints, as the simulated provider speaks them.
+
+``POST …/chat/completions`` (JSON or SSE), ``GET …/models`` and ``GET …/models/{id}``. Bodies,
+frames, errors and headers follow ``reference/wire-formats.md``: error bodies are
+``{"error": {"message", "type", "param", "code"}}``; every response carries ``x-request-id``,
+``openai-version``, ``openai-processing-ms`` and, once the key is known, the
+``x-ratelimit-*`` headers. OpenAI has no status 529: a scripted 529 answers as the real API does
+when overloaded, 503 "The engine is currently overloaded".
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import string
+from typing import Any
+
+from course_helpers.catalog import ModelInfo, RetiredModel, list_models
+from course_helpers.fake.core import (
+    DEFAULT_CHARGED_MAX_TOKENS,
+    Completion,
+    FakeProvider,
+    Fault,
+    Outcome,
+    json_response,
+    last_user_text,
+    parse_json_object,
+    resolve_model,
+)
+from course_helpers.fake.exchange import Chunk, Ending, FakeRequest, FakeResponse
+from course_helpers.fake.limits import BucketState, Charge, go_duration, key_id, openai_headers
+from course_helpers.tokens import estimate_tokens
+
+__all__ = ["handle", "not_found"]
+
+ORGANIZATION = "org-coursesimulated"
+ROLES = ("system", "developer", "user", "assistant", "tool", "function")
+_HEX = "0123456789abcdef"
+_ALNUM = string.ascii_letters + string.digits
+_MODEL_PATH = re.compile(r"/models/([^/]+)$")
+_KEYS_URL = "https://platform.openai.com/account/api-keys"
+_LIMITS_URL = "https://platform.openai.com/account/rate-limits"
+_FINISH = {"end": "stop", "stop": "stop", "length": "length"}
+_SERVER_ERROR = "The server had an error while processing your request. Sorry about that!"
+_OVERLOADED = "The engine is currently overloaded, please try again later."
+
+# status -> (type, code, message) for scripted faults
+_FAULTS: dict[int, tuple[str, str | None, str]] = {
+    400: ("invalid_request_error", None, "The request was invalid (a simulated fault)."),
+    403: (
+        "invalid_request_error",
+        "unsupported_country_region_territory",
+        "Country, region, or territory not supported",
+    ),
+    404: ("invalid_request_error", None, "The requested resource was not found."),
+    408: ("timeout", None, "Request timed out."),
+    409: ("invalid_request_error", None, "The request conflicted with another request."),
+    500: ("server_error", None, _SERVER_ERROR),
+    502: ("cf_bad_gateway", "502", "Bad gateway."),
+    503: ("server_error", None, _OVERLOADED),
+    504: ("server_error", None, "Gateway timeout."),
+}
+
+
+def masked_for_message(key: str) -> str:
+    """The key as the real API's 401 message shows it: ``sk-abc***wxyz``."""
+    head = key[:6] if len(key) >= 14 else key[:3]
+    tail = key[-4:] if len(key) >= 10 else ""
+    return head + "*" * max(3, len(key) - len(head) - len(tail)) + tail
+
+
+class _Reply:
+    """Builds the responses to one request: ids, headers and error bodies."""
+
+    def __init__(self, fake: FakeProvider) -> None:
+        self.fake = fake
+        self.request_id = "req_" + fake.random_id(32, _HEX)
+        self.key: str | None = None
+        self.masked_key = ""
+
+    def states(self) -> dict[str, BucketState]:
+        if self.key is None:
+            return {}
+        return self.fake.rate_limits["openai"].peek(self.key)
+
+    def headers(
+        self, states: dict[str, BucketState] | None = None, processing: float = 0.0
+    ) -> dict[str, str]:
+        return {
+            "x-request-id": self.request_id,
+            "openai-organization": ORGANIZATION,
+            "openai-processing-ms": str(round(processing * 1000)),
+            "openai-version": "2020-10-01",
+            **openai_headers(self.states() if states is None else states),
+        }
+
+    def error(
+        self,
+        status: int,
+        message: str,
+        type_: str = "invalid_request_error",
+        param: str | None = None,
+        code: str | None = None,
+        *,
+        model: str | None = None,
+        fault: str | None = None,
+        extra: dict[str, str] | None = None,
+        states: dict[str, BucketState] | None = None,
+    ) -> Outcome:
+        body = {"error": {"message": message, "type": type_, "param": param, "code": code}}
+        headers = {**self.headers(states), **(extra or {})}
+        response = json_response(status, body, headers)
+        return Outcome(response, self.request_id, status, model=model, fault=fault)
+
+
+def handle(fake: FakeProvider, request: FakeRequest) -> Outcome | None:
+    """Answer an OpenAI request, or ``None`` for a path OpenAI does not serve."""
+    path = request.path.rstrip("/")
+    method = request.method.upper()
+    if path.endswith("/chat/completions"):
+        return _chat(fake, request) if method == "POST" else not_found(fake, request)
+    if path.endswith("/models"):
+        return _models(fake, request, None) if method == "GET" else not_found(fake, request)
+    match = _MODEL_PATH.search(path)
+    if match:
+        return _models(fake, request, match[1]) if method == "GET" else not_found(fake, request)
+    return None
+
+
+def not_found(fake: FakeProvider, request: FakeRequest) -> Outcome:
+    """The real API's answer to an unknown URL or method."""
+    reply = _Reply(fake)
+    return reply.error(404, f"Invalid URL ({request.method.upper()} {request.path})")
+
+
+def _authenticate(reply: _Reply, request: FakeRequest) -> Outcome | None:
+    scheme, _, key = request.headers.get("authorization", "").partition(" ")
+    key = key.strip()
+    if scheme.lower() != "bearer" or not key:
+        return reply.error(
+            401,
+            "You didn't provide an API key. You need to provide your API key in an Authorization "
+            "header using Bearer auth (i.e. Authorization: Bearer YOUR_KEY). You can obtain an "
+            f"API key from {_KEYS_URL}.",
+        )
+    reply.masked_key = masked_for_message(key)
+    if not key.startswith("sk-") or key.startswith("sk-ant-"):
+        return reply.error(
+            401,
+            f"Incorrect API key provided: {reply.masked_key}. "
+            f"You can find your API key at {_KEYS_URL}.",
+            code="invalid_api_key",
+        )
+    reply.key = key_id(key)
+    return None
+
+
+# ---------------------------------------------------------------------------- validation
+def _json_type(value: Any) -> str:
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "a boolean"
+    if isinstance(value, str):
+        return "a string"
+    if isinstance(value, list):
+        return "an array"
+    if isinstance(value, dict):
+        return "an object"
+    return "a decimal" if isinstance(value, float) else "an integer"
+
+
+def _check_number(
+    body: dict[str, Any], name: str, low: float, high: float | None, integer: bool
+) -> tuple[str, str, str] | None:
+    """``(message, param, code)`` when ``body[name]`` is not a number in range, else ``None``."""
+    value = body.get(name)
+    if value is None:
+        return None
+    kind = "integer" if integer else "decimal"
+    ok_type = isinstance(value, int | float) and not isinstance(value, bool)
+    if integer and isinstance(value, float) and not value.is_integer():
+        ok_type = False
+    if not ok_type:
+        article = "an" if integer else "a"
+        return (
+            f"Invalid type for '{name}': expected {article} {kind}, "
+            f"but got {_json_type(value)} instead.",
+            name,
+            "invalid_type",
+        )
+    shown = json.dumps(value)
+    if value < low:
+        return (
+            f"Invalid '{name}': {kind} below minimum value. "
+            f"Expected a value >= {low:g}, but got {shown} instead.",
+            name,
+            f"{kind}_below_min_value",
+        )
+    if high is not None and value > high:
+        return (
+            f"Invalid '{name}': {kind} above maximum value. "
+            f"Expected a value <= {high:g}, but got {shown} instead.",
+            name,
+            f"{kind}_above_max_value",
+        )
+    return None
+
+
+def _check_messages(messages: Any) -> tuple[str, str, str] | None:
+    if messages is None:
+        return "Missing required parameter: 'messages'.", "messages", "missing_required_parameter"
+    if not isinstance(messages, list):
+        return (
+            f"Invalid type for 'messages': expected an array, "
+            f"but got {_json_type(messages)} instead.",
+            "messages",
+            "invalid_type",
+        )
+    if not messages:
+        return (
+            "Invalid 'messages': empty array. Expected an array with minimum length 1, "
+            "but got an empty array instead.",
+            "messages",
+            "empty_array",
+        )
+    for index, message in enumerate(messages):
+        if not isinstance(message, dict):
+            return (
+                f"Invalid type for 'messages[{index}]': expected an object, "
+                f"but got {_json_type(message)} instead.",
+                f"messages[{index}]",
+                "invalid_type",
+            )
+        role = message.get("role")
+        if role not in ROLES:
+            supported = ", ".join(f"'{r}'" for r in ROLES[:-1]) + f", and '{ROLES[-1]}'"
+            return (
+                f"Invalid value: {json.dumps(role)}. Supported values are: {supported}.",
+                f"messages[{index}].role",
+                "invalid_value",
+            )
+        content = message.get("content")
+        if content is not None and not isinstance(content, str | list):
+            return (
+                f"Invalid type for 'messages[{index}].content': expected one of a string or "
+                f"array of objects, but got {_json_type(content)} instead.",
+                f"messages[{index}].content",
+                "invalid_type",
+            )
+    return None
+
+
+def _check_stop(stop: Any) -> tuple[str, str, str] | None:
+    if stop is None or isinstance(stop, str):
+        return None
+    if not isinstance(stop, list) or not all(isinstance(s, str) for s in stop):
+        return (
+            "Invalid type for 'stop': expected one of a string or array of strings, "
+            f"but got {_json_type(stop)} instead.",
+            "stop",
+            "invalid_type",
+        )
+    if len(stop) > 4:
+        return (
+            "Invalid 'stop': array too long. Expected an array with maximum length 4, "
+            f"but got an array with length {len(stop)} instead.",
+            "stop",
+            "array_above_max_length",
+        )
+    return None
+
+
+def _validate(body: dict[str, Any]) -> tuple[str, str | None, str | None] | None:
+    model = body.get("model")
+    if not isinstance(model, str) or not model:
+        return "you must provide a model parameter", None, None
+    problem = _check_messages(body.get("messages"))
+    checks: list[tuple[str, float, float | None, bool]] = [
+        ("temperature", 0, 2, False),
+        ("top_p", 0, 1, False),
+        ("n", 1, 128, True),
+        ("presence_penalty", -2, 2, False),
+        ("frequency_penalty", -2, 2, False),
+        ("max_tokens", 1, None, True),
+        ("max_completion_tokens", 1, None, True),
+        ("seed", -(2**63), 2**63 - 1, True),
+    ]
+    for name, low, high, integer in checks:
+        problem = problem or _check_number(body, name, low, high, integer)
+    problem = problem or _check_stop(body.get("stop"))
+    if problem:
+        return problem
+    if body.get("stream_options") is not None and body.get("stream") is not True:
+        return (
+            "The 'stream_options' parameter is only allowed when 'stream' is enabled.",
+            "stream_options",
+            None,
+        )
+    return None
+
+
+# ---------------------------------------------------------------------------- chat completions
+def _chat(fake: FakeProvider, request: FakeRequest) -> Outcome:
+    reply = _Reply(fake)
+    refused = _authenticate(reply, request)
+    if refused:
+        return refused
+    body = parse_json_object(request)
+    if body is None:
+        return reply.error(
+            400,
+            "We could not parse the JSON body of your request. (HINT: This likely means you "
+            "aren't using your HTTP library correctly. The OpenAI API expects a JSON payload, "
+            "but what was sent was not valid JSON.)",
+        )
+    problem = _validate(body)
+    model = body.get("model") if isinstance(body.get("model"), str) else None
+    if problem:
+        return reply.error(400, problem[0], param=problem[1], code=problem[2], model=model)
+    assert isinstance(model, str)
+    info = resolve_model(model, "openai")
+    if not isinstance(info, ModelInfo):
+        return _model_not_found(reply, model, info)
+
+    messages: list[dict[str, Any]] = body["messages"]
+    n = int(body.get("n") or 1)
+    limit_param = "max_completion_tokens" if body.get("max_completion_tokens") else "max_tokens"
+    max_out = body.get(limit_param)
+    max_out = int(max_out) if max_out is not None else None
+    if max_out is not None and max_out > info.max_output:
+        return reply.error(
+            400,
+            f"{limit_param} is too large: {max_out}. This model supports at most "
+            f"{info.max_output} completion tokens, whereas you provided {max_out}.",
+            param=limit_param,
+            code="invalid_value",
+            model=model,
+        )
+    prompt_tokens = estimate_tokens(messages)
+    context = _context_error(reply, info, prompt_tokens, max_out, model)
+    if context:
+        return context
+
+    streaming = body.get("stream") is True
+    fault = fake.take_fault("openai", streaming)
+    if fault is not None and fault.kind in ("status", "quota", "context_length"):
+        return _fault_error(reply, fault, model, info, prompt_tokens)
+    charged = prompt_tokens + (max_out if max_out is not None else DEFAULT_CHARGED_MAX_TOKENS) * n
+    charge = fake.rate_limits["openai"].charge(reply.key or "", {"requests": 1, "tokens": charged})
+    if not charge.allowed:
+        if fault is not None:
+            fake.give_back(fault)
+        return _rate_limited(reply, charge, model)
+
+    stop = body.get("stop")
+    stops = [stop] if isinstance(stop, str) else list(stop or [])
+    completions = fake.compose(
+        provider="openai",
+        model=model,
+        messages=messages,
+        system=None,
+        prompt=last_user_text(messages),
+        n=n,
+        max_tokens=max_out,
+        stops=stops,
+        deterministic=body.get("temperature") == 0 or body.get("seed") is not None,
+        seed=body.get("seed"),
+    )
+    completion_tokens = sum(len(c.pieces) for c in completions)
+    usage = _usage(prompt_tokens, completion_tokens)
+    longest = max(len(c.pieces) for c in completions)
+    latency = fake.ttft + longest * fake.token_delay
+    headers = reply.headers(dict(charge.states), processing=fake.ttft)
+    label = fault.label if fault else None
+    if fault is not None and fault.before_headers:
+        stalled = FakeResponse(200, {**headers, "content-type": _content_type(streaming)}, [])
+        stalled.ending = "hang" if fault.kind == "hang" else "drop"
+        return Outcome(stalled, reply.request_id, None, streaming, model, None, label)
+
+    base = {
+        "id": "chatcmpl-" + fake.random_id(29, _ALNUM),
+        "created": int(fake.wall_clock()),
+        "model": model,
+        "service_tier": "default",
+        "system_fingerprint": "fp_" + fake.random_id(10, _HEX),
+    }
+    if streaming:
+        options = body.get("stream_options") or {}
+        include_usage = bool(isinstance(options, dict) and options.get("include_usage"))
+        chunks, ending = _stream(fake, base, completions, usage if include_usage else None, fault)
+        headers["content-type"] = _content_type(True)
+        response = FakeResponse(200, headers, chunks, ending)
+        return Outcome(response, reply.request_id, 200, True, model, usage, label)
+
+    payload = {
+        **base,
+        "object": "chat.completion",
+        "choices": [
+            {
+                "index": index,
+                "message": {
+                    "role": "assistant",
+                    "content": completion.text,
+                    "refusal": None,
+                    "annotations": [],
+                },
+                "logprobs": None,
+                "finish_reason": _FINISH[completion.finish],
+            }
+            for index, completion in enumerate(completions)
+        ],
+        "usage": usage,
+    }
+    response = json_response(200, payload, headers, delay=latency)
+    if fault is not None:  # a hang or drop half-way through the body
+        data = response.chunks[0].data
+        response.chunks = [Chunk(data[: len(data) // 2], latency)]
+        response.ending = "hang" if fault.kind == "hang" else "drop"
+    return Outcome(response, reply.request_id, 200, False, model, usage, label)
+
+
+def _content_type(streaming: bool) -> str:
+    return "text/event-stream; charset=utf-8" if streaming else "application/json"
+
+
+def _usage(prompt_tokens: int, completion_tokens: int) -> dict[str, Any]:
+    return {
+        "prompt_tokens": prompt_tokens,
+        "completion_tokens": completion_tokens,
+        "total_tokens": prompt_tokens + completion_tokens,
+        "prompt_tokens_details": {"cached_tokens": 0, "audio_tokens": 0},
+        "completion_tokens_details": {
+            "reasoning_tokens": 0,
+            "audio_tokens": 0,
+            "accepted_prediction_tokens": 0,
+            "rejected_prediction_tokens": 0,
+        },
+    }
+
+
+def _frame(payload: Any) -> bytes:
+    return b"data: " + json.dumps(payload, separators=(",", ":")).encode() + b"\n\n"
+
+
+def _stream(
+    fake: FakeProvider,
+    base: dict[str, Any],
+    completions: list[Completion],
+    usage: dict[str, Any] | None,
+    fault: Fault | None,
+) -> tuple[list[Chunk], Ending]:
+    """The SSE frames of a streamed answer (wire-formats.md §1), with a fault if one applies."""
+    extra = {} if usage is None else {"usage": None}
+
+    def chunk(choices: list[dict[str, Any]], delay: float = 0.0, **fields: Any) -> Chunk:
+        frame = {**base, "object": "chat.completion.chunk", "choices": choices, **extra, **fields}
+        return Chunk(_frame(frame), delay)
+
+    def choice(index: int, delta: dict[str, Any], finish: str | None = None) -> dict[str, Any]:
+        return {"index": index, "delta": delta, "logprobs": None, "finish_reason": finish}
+
+    chunks = [
+        chunk([choice(i, {"role": "assistant", "content": "", "refusal": None})])
+        for i in range(len(completions))
+    ]
+    total = sum(len(c.pieces) for c in completions)
+    cutoff: int | None = None
+    if fault is not None:
+        cutoff = fault.after_tokens if fault.after_tokens is not None else total // 2
+    sent = 0
+    for position in range(max(len(c.pieces) for c in completions)):
+        first_in_round = True
+        for index, completion in enumerate(completions):
+            if position >= len(completion.pieces):
+                continue
+            if cutoff is not None and sent >= cutoff:
+                return _broken(chunks, fault)
+            delay = fake.ttft if sent == 0 else (fake.token_delay if first_in_round else 0.0)
+            chunks.append(chunk([choice(index, {"content": completion.pieces[position]})], delay))
+            sent += 1
+            first_in_round = False
+    if cutoff is not None:
+        return _broken(chunks, fault)
+    for index, completion in enumerate(completions):
+        chunks.append(chunk([choice(index, {}, _FINISH[completion.finish])]))
+    if usage is not None:
+        chunks.append(chunk([], usage=usage))
+    chunks.append(Chunk(b"data: [DONE]\n\n"))
+    return chunks, "complete"
+
+
+def _broken(chunks: list[Chunk], fault: Fault | None) -> tuple[list[Chunk], Ending]:
+    assert fault is not None
+    if fault.kind == "mid_stream":
+        error = {
+            "message": fault.message or _SERVER_ERROR,
+            "type": "server_error",
+            "param": None,
+            "code": None,
+        }
+        return [*chunks, Chunk(_frame({"error": error}))], "complete"
+    return chunks, "hang" if fault.kind == "hang" else "drop"
+
+
+# ---------------------------------------------------------------------------- errors
+def _model_not_found(reply: _Reply, model: str, retired: RetiredModel | None) -> Outcome:
+    if retired is not None:
+        message = (
+            f"The model `{model}` was retired on {retired.retired_on}. Use "
+            f"`{retired.replacement}` instead; see https://platform.openai.com/docs/deprecations."
+        )
+    else:
+        message = f"The model `{model}` does not exist or you do not have access to it."
+    return reply.error(404, message, code="model_not_found", model=model)
+
+
+def _context_error(
+    reply: _Reply, info: ModelInfo, prompt_tokens: int, max_out: int | None, model: str
+) -> Outcome | None:
+    window = info.context_window
+    if prompt_tokens > window:
+        message = (
+            f"This model's maximum context length is {window} tokens. However, your messages "
+            f"resulted in {prompt_tokens} tokens. Please reduce the length of the messages."
+        )
+    elif max_out is not None and prompt_tokens + max_out > window:
+        message = (
+            f"This model's maximum context length is {window} tokens. However, you requested "
+            f"{prompt_tokens + max_out} tokens ({prompt_tokens} in the messages, {max_out} in "
+            "the completion). Please reduce the length of the messages or completion."
+        )
+    else:
+        return None
+    return reply.error(400, message, param="messages", code="context_length_exceeded", model=model)
+
+
+def _fault_error(
+    reply: _Reply, fault: Fault, model: str, info: ModelInfo, prompt_tokens: int
+) -> Outcome:
+    label = fault.label
+    retry = fault.retry_headers(reply.fake.fault_retry_after)
+    if fault.kind == "quota":
+        message = fault.message or (
+            "You exceeded your current quota, please check your plan and billing details. For "
+            "more information on this error, read the docs: "
+            "https://platform.openai.com/docs/guides/error-codes/api-errors."
+        )
+        return reply.error(
+            429, message, "insufficient_quota", code="insufficient_quota", model=model, fault=label
+        )
+    if fault.kind == "context_length":
+        window = info.context_window
+        message = fault.message or (
+            f"This model's maximum context length is {window} tokens. However, your messages "
+            f"resulted in {window + prompt_tokens} tokens. Please reduce the length of the "
+            "messages."
+        )
+        return reply.error(
+            400, message, param="messages", code="context_length_exceeded", model=model, fault=label
+        )
+    status = fault.status or 500
+    if status == 429:
+        states = reply.states()
+        requests = states.get("requests")
+        limit = requests.limit if requests else 0
+        wait = go_duration(float(retry.get("retry-after-ms", 0)) / 1000) if retry else "1s"
+        if "retry-after-ms" not in retry and "retry-after" in retry:
+            wait = go_duration(float(retry["retry-after"]))
+        message = fault.message or (
+            f"Rate limit reached for {model} in organization {ORGANIZATION} on requests per min "
+            f"(RPM): Limit {limit}, Used {limit}, Requested 1. Please try again in {wait}. "
+            f"Visit {_LIMITS_URL} to learn more."
+        )
+        return reply.error(
+            429,
+            message,
+            "requests",
+            code="rate_limit_exceeded",
+            model=model,
+            fault=label,
+            extra=retry,
+        )
+    if status == 401:
+        return reply.error(
+            401,
+            fault.message
+            or f"Incorrect API key provided: {reply.masked_key}. "
+            f"You can find your API key at {_KEYS_URL}.",
+            code="invalid_api_key",
+            model=model,
+            fault=label,
+        )
+    if status == 529:
+        status = 503
+    type_, code, message = _FAULTS.get(
+        status,
+        ("server_error" if status >= 500 else "invalid_request_error", None, _SERVER_ERROR),
+    )
+    return reply.error(
+        status, fault.message or message, type_, code=code, model=model, fault=label, extra=retry
+    )
+
+
+def _rate_limited(reply: _Reply, charge: Charge, model: str) -> Outcome:
+    name = charge.exceeded or "tokens"
+    state = charge.states[name]
+    unit = "RPM" if name == "requests" else "TPM"
+    period = reply.fake.period
+    window = "min" if period == 60 else go_duration(period)
+    if charge.wait == float("inf"):
+        message = (
+            f"Request too large for {model} in organization {ORGANIZATION} on {name} per "
+            f"{window} ({unit}): Limit {state.limit}, Requested {charge.requested}. The input or "
+            f"output tokens must be reduced in order to run successfully. Visit {_LIMITS_URL} "
+            "to learn more."
+        )
+        return reply.error(
+            429,
+            message,
+            name,
+            code="rate_limit_exceeded",
+            model=model,
+            states=dict(charge.states),
+        )
+    wait_ms = max(1, -int(-charge.wait * 1000 // 1))
+    message = (
+        f"Rate limit reached for {model} in organization {ORGANIZATION} on {name} per {window} "
+        f"({unit}): Limit {state.limit}, Used {charge.used}, Requested {charge.requested}. "
+        f"Please try again in {go_duration(charge.wait)}. Visit {_LIMITS_URL} to learn more."
+    )
+    retry = {"retry-after": str(max(1, -(-wait_ms // 1000))), "retry-after-ms": str(wait_ms)}
+    return reply.error(
+        429,
+        message,
+        name,
+        code="rate_limit_exceeded",
+        model=model,
+        extra=retry,
+        states=dict(charge.states),
+    )
+
+
+# ---------------------------------------------------------------------------- models
+def _model_object(model_id: str, created: int) -> dict[str, Any]:
+    return {"id": model_id, "object": "model", "created": created, "owned_by": "system"}
+
+
+def _models(fake: FakeProvider, request: FakeRequest, model_id: str | None) -> Outcome:
+    reply = _Reply(fake)
+    refused = _authenticate(reply, request)
+    if refused:
+        return refused
+    if model_id is None:
+        data = [
+            _model_object(name, info.created)
+            for info in list_models("openai")
+            for name in (info.id, *info.aliases)
+        ]
+        payload: dict[str, Any] = {"object": "list", "data": data}
+    else:
+        info = resolve_model(model_id, "openai")
+        if not isinstance(info, ModelInfo):
+            return _model_not_found(reply, model_id, info)
+        payload = _model_object(model_id, info.created)
+    response = json_response(200, payload, reply.headers())
+    return Outcome(response, reply.request_id, 200)

@@ -1,0 +1,144 @@
+"""Build the course notebooks from their reviewable sources and execute them.
+
+Each ``notebooks/src/NN_topic.py`` is a notebook in "percent" format::
+
+    # %% [markdown]
+    # # A title
+    # Some prose.
+
+    # %% tags=["raises-exception"]
+    client.chat.completions.create(model="no-such-model", messages=[])
+
+This script turns it into ``notebooks/NN_topic.ipynb``, executes it offline in a fresh kernel
+(the simulated provider, zero latency, as nbval will) and saves the outputs, which nbval then
+compares on every ``make test``. Usage::
+
+    python tools/build_notebooks.py                 # every notebook
+    python tools/build_notebooks.py 00_setup        # one notebook
+    python tools/build_notebooks.py --check         # fail if a .ipynb is not built from its source
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import re
+import sys
+from pathlib import Path
+
+import nbformat
+from nbclient import NotebookClient
+
+ROOT = Path(__file__).resolve().parent.parent
+SOURCES = ROOT / "notebooks" / "src"
+OUTPUT = ROOT / "notebooks"
+_CELL = re.compile(r"^# %%(?P<md> \[markdown\])?(?: tags=(?P<tags>\[.*\]))?\s*$")
+KERNEL_ENV = {"COURSE_MODE": "offline", "COURSE_FAKE_LATENCY": "0", "MPLBACKEND": "Agg"}
+
+
+def parse(source: str) -> list[nbformat.NotebookNode]:
+    """Cells of a percent-format source."""
+    cells: list[nbformat.NotebookNode] = []
+    kind, tags, lines = None, [], []
+
+    def flush() -> None:
+        if kind is None:
+            return
+        text = "\n".join(lines).strip("\n")
+        if kind == "markdown":
+            text = "\n".join(
+                line[2:] if line.startswith("# ") else line.lstrip("#")
+                for line in text.splitlines()
+            )
+            cell = nbformat.v4.new_markdown_cell(text)
+        else:
+            cell = nbformat.v4.new_code_cell(text)
+        if tags:
+            cell.metadata["tags"] = tags
+        cells.append(cell)
+
+    for line in source.splitlines():
+        match = _CELL.match(line)
+        if match:
+            flush()
+            kind = "markdown" if match.group("md") else "code"
+            tags = json.loads(match.group("tags")) if match.group("tags") else []
+            lines = []
+        elif kind is not None:
+            lines.append(line)
+    flush()
+    return cells
+
+
+def build(name: str, *, execute: bool = True) -> Path:
+    """Write notebooks/<name>.ipynb from notebooks/src/<name>.py, executed unless told not to."""
+    cells = parse((SOURCES / f"{name}.py").read_text(encoding="utf-8"))
+    notebook = nbformat.v4.new_notebook(cells=cells)
+    notebook.metadata["kernelspec"] = {
+        "name": "python3",
+        "display_name": "Python 3",
+        "language": "python",
+    }
+    notebook.metadata["language_info"] = {"name": "python"}
+    for index, cell in enumerate(notebook.cells):
+        cell["id"] = f"{name}-{index:03d}"
+    if execute:
+        saved = {key: os.environ.get(key) for key in KERNEL_ENV}
+        os.environ.update(KERNEL_ENV)
+        try:
+            NotebookClient(
+                notebook,
+                timeout=120,
+                kernel_name="python3",
+                resources={"metadata": {"path": str(OUTPUT)}},
+            ).execute()
+        finally:
+            for key, value in saved.items():
+                if value is None:
+                    os.environ.pop(key, None)
+                else:
+                    os.environ[key] = value
+    target = OUTPUT / f"{name}.ipynb"
+    nbformat.write(notebook, target)
+    return target
+
+
+def check() -> list[str]:
+    """Names of notebooks whose cells differ from their source."""
+    stale = []
+    for source in sorted(SOURCES.glob("*.py")):
+        target = OUTPUT / f"{source.stem}.ipynb"
+        expected = [(c.cell_type, c.source) for c in parse(source.read_text(encoding="utf-8"))]
+        actual = (
+            []
+            if not target.exists()
+            else [(c.cell_type, c.source) for c in nbformat.read(target, as_version=4).cells]
+        )
+        if expected != actual:
+            stale.append(source.stem)
+    return stale
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("names", nargs="*", help="notebook names (default: all)")
+    parser.add_argument(
+        "--check", action="store_true", help="only check that notebooks match sources"
+    )
+    args = parser.parse_args(argv)
+    if args.check:
+        stale = check()
+        for name in stale:
+            print(f"notebooks/{name}.ipynb is stale: run python tools/build_notebooks.py {name}")
+        return 1 if stale else 0
+    names = args.names or [path.stem for path in sorted(SOURCES.glob("*.py"))]
+    for name in names:
+        print(f"built {build(name).relative_to(ROOT)}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
