@@ -15,12 +15,14 @@ replaced them.
 
 from __future__ import annotations
 
+import ast
 import difflib
+import importlib.util
 import tomllib
-import typing
 from dataclasses import dataclass, field
 from functools import cache
 from importlib import resources
+from pathlib import Path
 from typing import Any, Literal
 
 __all__ = [
@@ -88,23 +90,35 @@ def _raw() -> dict[str, Any]:
     return tomllib.loads(text)
 
 
+# Where each SDK declares its model-name literals. Read as text (not imported): importing the SDKs'
+# type packages costs seconds, and the catalogue is consulted on the simulated provider's hot path.
+_SDK_MODEL_FILES: dict[str, tuple[str, str]] = {
+    "openai": ("openai", "types/shared/chat_model.py"),
+    "anthropic": ("anthropic", "types/model.py"),
+}
+
+
 def _sdk_model_names(provider: ProviderName) -> list[str]:
     """The string literals in the installed SDK's model type, in its own order."""
-    if provider == "openai":
-        from openai.types import ChatModel as model_type
-    else:
-        from anthropic.types import Model as model_type
+    package, relative = _SDK_MODEL_FILES[provider]
+    spec = importlib.util.find_spec(package)
+    if spec is None or not spec.submodule_search_locations:
+        return []
+    path = Path(next(iter(spec.submodule_search_locations))) / relative
+    try:
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+    except (OSError, SyntaxError):
+        return []
     names: list[str] = []
-    stack: list[Any] = [model_type]
-    while stack:
-        item = stack.pop(0)
-        for arg in typing.get_args(item):
-            if isinstance(arg, str):
-                if arg and arg not in names:
-                    names.append(arg)
-            else:
-                stack.append(arg)
-    return names
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Constant) and isinstance(node.value, str):
+            value = node.value
+            if value and " " not in value and value not in names and value[0].isalpha():
+                names.append(value)
+    return [n for n in names if n not in _NOT_MODEL_NAMES]
+
+
+_NOT_MODEL_NAMES = frozenset({"ChatModel", "Model", "__all__"})
 
 
 @cache

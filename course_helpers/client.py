@@ -34,6 +34,7 @@ exception.
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import logging
 import os
@@ -556,7 +557,7 @@ class LLMClient:
         for name, given in (("openai", openai_client), ("anthropic", anthropic_client)):
             if given is not None:
                 self._given[cast(Provider, name)] = given
-        self._clients: dict[tuple[Provider, bool], Any] = {}
+        self._clients: dict[tuple[Provider, bool], tuple[object, Any]] = {}
         self._lock = threading.Lock()
 
     def __repr__(self) -> str:
@@ -826,12 +827,15 @@ class LLMClient:
 
     def _adapter_and_client(self, provider: Provider, *, is_async: bool) -> tuple[Any, Any]:
         adapter = ADAPTERS[provider]
+        # An asyncio client's connections belong to one event loop: keep one client per loop, so
+        # two asyncio.run(...) calls in a script do not share a closed loop's connections.
+        loop = asyncio.get_running_loop() if is_async else None
         key = (provider, is_async)
         with self._lock:
-            client = self._clients.get(key)
-            if client is None:
-                client = self._clients[key] = self._make_client(adapter, is_async=is_async)
-        return adapter, client
+            cached = self._clients.get(key)
+            if cached is None or cached[0] is not loop:
+                cached = self._clients[key] = (loop, self._make_client(adapter, is_async=is_async))
+        return adapter, cached[1]
 
     def _make_client(self, adapter: ProviderAdapter, *, is_async: bool) -> Any:
         given = self._given.get(adapter.name)

@@ -57,6 +57,7 @@ __all__ = [
     "RequestTimeoutError",
     "ServerError",
     "classify",
+    "is_api_failure",
     "parse_retry_after",
     "redact",
 ]
@@ -314,6 +315,20 @@ def classify(exc: BaseException) -> LLMError:
         error = _classify_other(exc, provider)
     error.__cause__ = exc
     return error
+
+
+def is_api_failure(exc: BaseException) -> bool:
+    """Whether ``exc`` came from talking to an API (SDK, HTTP, network), not from a bug.
+
+    Retry layers classify and maybe retry API failures; anything else (a ``KeyError`` in the
+    caller's own code) must propagate unchanged, so the traceback points at the bug.
+    """
+    if isinstance(exc, LLMError | TimeoutError | ConnectionError):
+        return True
+    root = type(exc).__module__.partition(".")[0]
+    if root in ("openai", "anthropic") or root in _HTTP_LIBRARIES:
+        return True
+    return "Could not resolve authentication method" in str(exc)
 
 
 def _provider_of(exc: BaseException) -> ProviderName | None:

@@ -54,7 +54,7 @@ from typing import Any, Literal, Protocol, TypeVar, cast
 from tenacity import RetryCallState, retry_if_exception, wait_random_exponential
 from tenacity.wait import wait_base
 
-from course_helpers.errors import LLMError, classify
+from course_helpers.errors import LLMError, classify, is_api_failure
 
 __all__ = [
     "RetryEvent",
@@ -144,7 +144,12 @@ class _Attempts:
         self.count += 1
 
     def failed(self, exc: Exception) -> float:
-        """The wait before the next attempt; raises the classified error when giving up."""
+        """The wait before the next attempt; raises the classified error when giving up.
+
+        Exceptions that are not API failures (bugs in the caller's code) propagate unchanged.
+        """
+        if not is_api_failure(exc):
+            raise exc
         error = classify(exc)
         error.attempts = self.count
         error.waited = self.waited
@@ -161,6 +166,8 @@ class _Attempts:
 
     def interrupted(self, exc: Exception) -> LLMError:
         """The error for a stream that failed after its first token: never retried."""
+        if not is_api_failure(exc):
+            raise exc
         error = classify(exc)
         error.attempts = self.count
         error.waited = self.waited

@@ -67,6 +67,10 @@ CALL_FIELDS = (
 )
 
 
+# A library stays quiet until the application configures logging (configure_logging() does).
+logging.getLogger(LOGGER_NAME).addHandler(logging.NullHandler())
+
+
 def new_request_id() -> str:
     """A short random id for one call (12 hex digits), shown in logs and the usage log."""
     return uuid.uuid4().hex[:12]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import functools
 import io
 import json
 import logging
@@ -57,9 +58,15 @@ class Sleeps(list[float]):
         self.append(seconds)
 
 
+@functools.cache
+def sdk_clients() -> tuple[OpenAI, Anthropic]:
+    """SDK clients shared by the tests (building one costs ~0.2 s); the active fake answers."""
+    return OpenAI(api_key="sk-test"), Anthropic(api_key="sk-ant-test")
+
+
 def make_client(provider: str = "openai", **options: Any) -> LLMClient:
-    options.setdefault("openai_client", OpenAI(api_key="sk-test"))
-    options.setdefault("anthropic_client", Anthropic(api_key="sk-ant-test"))
+    options.setdefault("openai_client", sdk_clients()[0])
+    options.setdefault("anthropic_client", sdk_clients()[1])
     options.setdefault("retry", QUICK)
     options.setdefault("sleep", Sleeps())
     options.setdefault("async_sleep", Sleeps().asleep)
@@ -616,3 +623,12 @@ def test_repr_shows_routing_not_secrets() -> None:
     )
     text = repr(client)
     assert OPENAI_MODEL in text and ANTHROPIC_MODEL in text and "9999" not in text
+
+
+def test_each_event_loop_gets_its_own_async_sdk_client(fake: FakeProvider) -> None:
+    client = make_client("openai")
+    asyncio.run(client.acomplete("Hi"))
+    first_sdk_client = client._clients[("openai", True)][1]
+    asyncio.run(client.acomplete("Hi"))  # a second loop: the first one's connections are gone
+    assert client._clients[("openai", True)][1] is not first_sdk_client
+    assert len(generations(fake)) == 2

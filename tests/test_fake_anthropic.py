@@ -426,3 +426,50 @@ def test_output_token_limit_charged_at_max_tokens() -> None:
         with pytest.raises(anthropic.RateLimitError) as info:
             create(c, max_tokens=600)
         assert "output tokens per minute" in info.value.api_message
+
+
+def test_stream_hang_before_headers_is_retried_then_times_out(fake: FakeProvider) -> None:
+    fake.fail_next(hang=True, times=2)
+    with (
+        pytest.raises(anthropic.APITimeoutError),
+        client(max_retries=1, timeout=0.1).messages.stream(
+            model=MODEL, max_tokens=10, messages=ASK
+        ) as stream,
+    ):
+        list(stream.text_stream)
+    assert [(c.fault, c.retry_count) for c in fake.calls] == [("hang", 0), ("hang", 1)]
+
+
+def test_async_hang_does_not_block_other_requests(fake: FakeProvider) -> None:
+    fake.fail_next(hang=True)
+
+    async def main() -> tuple[BaseException | Any, float]:
+        c = aclient(timeout=0.3)
+        started = time.perf_counter()
+
+        async def quick() -> float:
+            await asyncio.sleep(0.01)  # let the hanging request go first
+            await c.messages.create(model=MODEL, max_tokens=5, messages=ASK)
+            return time.perf_counter() - started
+
+        hung, quick_done = await asyncio.gather(
+            c.messages.create(model=MODEL, max_tokens=5, messages=ASK, stream=True),
+            quick(),
+            return_exceptions=True,
+        )
+        return hung, quick_done  # type: ignore[return-value]
+
+    hung, quick_done = asyncio.run(main())
+    assert isinstance(hung, anthropic.APITimeoutError)
+    assert quick_done < 0.25
+
+
+def test_drop_mid_stream_escapes_raw(fake: FakeProvider) -> None:
+    fake.fail_next(drop=True, after_tokens=2)
+    received: list[str] = []
+    with (
+        pytest.raises(httpx2.RemoteProtocolError),
+        client().messages.stream(model=MODEL, max_tokens=50, messages=ASK) as stream,
+    ):
+        received.extend(stream.text_stream)
+    assert len(received) == 2

@@ -68,7 +68,7 @@ def local_server() -> Iterator[str]:
             pass
 
     server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread = threading.Thread(target=server.serve_forever, args=(0.01,), daemon=True)
     thread.start()
     yield f"http://127.0.0.1:{server.server_address[1]}"
     server.shutdown()
@@ -85,7 +85,9 @@ def test_handle_is_adapter_agnostic() -> None:
     assert json.loads(response.body)["usage"]["completion_tokens"] == 8
     stream = fake.handle(chat_request(max_tokens=3, stream=True))
     assert stream is not None
-    delays = [c.delay for c in stream.chunks if b'"content":"' in c.data and b'"role"' not in c.data]
+    delays = [
+        c.delay for c in stream.chunks if b'"content":"' in c.data and b'"role"' not in c.data
+    ]
     assert delays == [0.25, 0.01, 0.01]
     assert stream.chunks[-1].data == b"data: [DONE]\n\n"
 

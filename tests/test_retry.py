@@ -274,7 +274,6 @@ def test_retry_after_past_the_deadline_gives_up_at_once() -> None:
         (lambda: openai_error(401, {"code": "invalid_api_key"}), AuthenticationError),
         (quota, QuotaExceededError),
         (lambda: anthropic_error(402, "billing_error"), QuotaExceededError),
-        (lambda: ValueError("a bug"), LLMError),
     ],
 )
 def test_exactly_one_attempt_when_retrying_cannot_help(
@@ -288,6 +287,16 @@ def test_exactly_one_attempt_when_retrying_cannot_help(
     assert (fn.calls, clock.slept) == (1, [])
     assert info.value.__cause__ is original
     assert info.value.attempts == 1 and info.value.retriable is False
+
+
+def test_a_bug_in_the_callers_code_propagates_unchanged() -> None:
+    clock = FakeClock()
+    bug = ValueError("a bug")
+    fn = Script(bug)
+    with pytest.raises(ValueError) as info:
+        call_with_retry(fn, sleep=clock.sleep, clock=clock)
+    assert info.value is bug
+    assert (fn.calls, clock.slept) == (1, [])
 
 
 def test_overloaded_529_and_in_stream_overloaded_are_retried() -> None:

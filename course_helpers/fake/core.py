@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
 import random
 import threading
 import time
@@ -139,7 +140,7 @@ class Fault:
     def retry_headers(self, default: float | None) -> dict[str, str]:
         """``retry-after`` / ``retry-after-ms`` for this fault (429/503/529 get ``default``)."""
         if self.retry_after_ms is not None:
-            seconds = max(1, -(-self.retry_after_ms // 1000))
+            seconds = max(1, math.ceil(self.retry_after_ms / 1000))
             return {"retry-after": str(seconds), "retry-after-ms": str(self.retry_after_ms)}
         after = self.retry_after
         if after is None and self.kind == "status" and self.status in (429, 503, 529):

@@ -11,6 +11,7 @@ when overloaded, 503 "The engine is currently overloaded".
 from __future__ import annotations
 
 import json
+import math
 import re
 import string
 from typing import Any
@@ -564,9 +565,10 @@ def _fault_error(
         states = reply.states()
         requests = states.get("requests")
         limit = requests.limit if requests else 0
-        wait = go_duration(float(retry.get("retry-after-ms", 0)) / 1000) if retry else "1s"
-        if "retry-after-ms" not in retry and "retry-after" in retry:
-            wait = go_duration(float(retry["retry-after"]))
+        if "retry-after-ms" in retry:
+            wait = go_duration(int(retry["retry-after-ms"]) / 1000)
+        else:
+            wait = go_duration(float(retry.get("retry-after", "1")))
         message = fault.message or (
             f"Rate limit reached for {model} in organization {ORGANIZATION} on requests per min "
             f"(RPM): Limit {limit}, Used {limit}, Requested 1. Please try again in {wait}. "
@@ -608,7 +610,7 @@ def _rate_limited(reply: _Reply, charge: Charge, model: str) -> Outcome:
     unit = "RPM" if name == "requests" else "TPM"
     period = reply.fake.period
     window = "min" if period == 60 else go_duration(period)
-    if charge.wait == float("inf"):
+    if math.isinf(charge.wait):
         message = (
             f"Request too large for {model} in organization {ORGANIZATION} on {name} per "
             f"{window} ({unit}): Limit {state.limit}, Requested {charge.requested}. The input or "
@@ -623,13 +625,13 @@ def _rate_limited(reply: _Reply, charge: Charge, model: str) -> Outcome:
             model=model,
             states=dict(charge.states),
         )
-    wait_ms = max(1, -int(-charge.wait * 1000 // 1))
+    wait_ms = max(1, math.ceil(charge.wait * 1000))
     message = (
         f"Rate limit reached for {model} in organization {ORGANIZATION} on {name} per {window} "
         f"({unit}): Limit {state.limit}, Used {charge.used}, Requested {charge.requested}. "
         f"Please try again in {go_duration(charge.wait)}. Visit {_LIMITS_URL} to learn more."
     )
-    retry = {"retry-after": str(max(1, -(-wait_ms // 1000))), "retry-after-ms": str(wait_ms)}
+    retry = {"retry-after": str(math.ceil(wait_ms / 1000)), "retry-after-ms": str(wait_ms)}
     return reply.error(
         429,
         message,

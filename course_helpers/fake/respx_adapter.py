@@ -12,18 +12,21 @@ goes out untouched.
 Bodies are played back by ``Playback``, which waits each chunk's delay with ``time.sleep`` for sync
 clients and ``asyncio.sleep`` for async ones (the router's handler itself never sleeps, so an
 asyncio fan-out is never blocked). A ``hang`` ending waits out the client's read timeout and raises
-``httpcore2.ReadTimeout`` (the SDKs raise ``APITimeoutError``); a ``drop`` raises
-``httpcore2.RemoteProtocolError`` (``APIConnectionError``) — before the headers when the response
-has no chunks, else mid-body. A hang with no chunks is played after the headers (respx cannot
-delay them); for a non-streamed request the SDKs cannot tell the difference.
+``httpcore2.ReadTimeout``; a ``drop`` raises ``httpcore2.RemoteProtocolError``. With no chunks
+both happen before the status line, so the SDKs retry them and end with ``APITimeoutError`` /
+``APIConnectionError``. With chunks they happen mid-body: openai still raises those classes (not
+retried, for a stream); anthropic lets the raw ``httpx2.ReadTimeout`` / ``RemoteProtocolError``
+escape a stream, as it does against the real API.
 """
 
 from __future__ import annotations
 
 import asyncio
+import sys
 import threading
 import time
 from collections.abc import AsyncIterator, Iterator
+from types import FrameType
 from typing import TYPE_CHECKING, Any
 
 import httpcore2
@@ -111,7 +114,7 @@ def to_fake_request(request: httpx.Request) -> FakeRequest:
     )
 
 
-def _dispatch(request: httpx.Request) -> httpx.Response | None:
+def _dispatch(request: httpx.Request) -> Any:
     """The router's side effect: a response from the innermost fake, or ``None`` to pass through."""
     with _lock:
         fake = _stack[-1] if _stack else None
@@ -130,13 +133,44 @@ def _dispatch(request: httpx.Request) -> httpx.Response | None:
         if provider is None or not fake.simulates(provider):
             return None
         response = fake.not_found(fake_request, provider)
-    if response.ending == "drop" and not response.chunks:
+    if not response.chunks and response.ending == "drop":
         raise httpcore2.RemoteProtocolError(_DROPPED)
+    if not response.chunks and response.ending == "hang":
+        return _hang_before_headers(min(response.hang_seconds, fake_request.read_timeout or 1e9))
     return httpx.Response(
         response.status,
         headers=response.headers,
         stream=Playback(response, fake_request.read_timeout),
     )
+
+
+def _called_from_async() -> bool:
+    """Whether respx's async resolver (not its sync one) is calling the side effect."""
+    frame: FrameType | None = sys._getframe(2)
+    for _ in range(12):
+        if frame is None:
+            return False
+        if frame.f_code.co_name == "aresolve":
+            return True
+        frame = frame.f_back
+    return False
+
+
+def _hang_before_headers(seconds: float) -> Any:
+    """Stall before the status line, then time out: the SDKs see a timeout they may retry.
+
+    For an async client, respx awaits the returned coroutine, so only that task waits; for a sync
+    client the calling thread waits, as it would for a real server that never answers.
+    """
+    if _called_from_async():
+
+        async def stall() -> None:
+            await asyncio.sleep(seconds)
+            raise httpcore2.ReadTimeout("The read operation timed out")
+
+        return stall()
+    time.sleep(seconds)
+    raise httpcore2.ReadTimeout("The read operation timed out")
 
 
 def activate(fake: FakeProvider) -> None:
