@@ -35,7 +35,7 @@ unit: $(STAMP)
 	$(BIN)/python -m pytest -q tests
 
 notebooks: $(STAMP)
-	COURSE_MODE=offline COURSE_FAKE_LATENCY=0 $(BIN)/python -m pytest -q -p no:cacheprovider --nbval --nbval-current-env \
+	env -u OPENAI_API_KEY -u ANTHROPIC_API_KEY COURSE_MODE=offline COURSE_DOTENV=none COURSE_FAKE_LATENCY=0 IPYTHONDIR=$(CURDIR)/tools/ipython $(BIN)/python -m pytest -q -p no:cacheprovider --nbval --nbval-current-env \
 	  --nbval-cell-timeout=120 --nbval-sanitize-with notebooks/sanitize.cfg notebooks
 
 test: lint typecheck unit notebooks

@@ -6,7 +6,8 @@ request in ten a large 2,000-word prompt) through the ``openai`` SDK (``max_retr
 twelve periods. The token limit is the one that binds. Rows:
 
 - ``course_helpers.ratelimit.RateLimiter``: 8 threads, then 64 asyncio tasks, acquiring one request
-  and exactly the tokens the provider will charge (``estimate_tokens(messages) + max_tokens``);
+  and exactly the tokens the provider will charge (``estimate_tokens(messages) + max_tokens``),
+  with ``headroom=0.1`` s (and once without, to show what the headroom is for);
 - the seed's ``RateLimiter`` (requests only), 8 threads, set to the provider's request limit;
 - ``aiolimiter.AsyncLimiter``, 64 tasks, one limiter for requests and one acquiring the tokens.
 
@@ -22,7 +23,7 @@ import random
 import sys
 import threading
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass, field
 from importlib.metadata import version
 from pathlib import Path
@@ -30,20 +31,36 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-import openai  # noqa: E402
-from aiolimiter import AsyncLimiter  # noqa: E402
+import openai
+from aiolimiter import AsyncLimiter
 
-from course_helpers.fake import FakeProvider  # noqa: E402
-from course_helpers.ratelimit import RateLimiter  # noqa: E402
-from course_helpers.seed.ratelimit import RateLimiter as SeedRateLimiter  # noqa: E402
-from course_helpers.tokens import estimate_tokens  # noqa: E402
+from course_helpers.fake import FakeProvider
+from course_helpers.ratelimit import RateLimiter
+from course_helpers.seed.ratelimit import RateLimiter as SeedRateLimiter
+from course_helpers.tokens import estimate_tokens
 
 PERIOD = 1.0  # seconds: the provider's "minute", shortened so a run spans many periods
 RPM = 60  # requests per period
 TPM = 8_000  # tokens per period: with ~450 tokens per request this binds at ~18 requests/period
+HEADROOM = 0.1  # seconds of refill our limiter keeps back for the trip to the provider
 MODEL = "gpt-4o-mini"
 KEY = "sk-bench-0000"
-WORDS = "the quick brown fox jumps over a lazy dog while seven wizards quietly box".split()
+WORDS = [
+    "the",
+    "quick",
+    "brown",
+    "fox",
+    "jumps",
+    "over",
+    "a",
+    "lazy",
+    "dog",
+    "while",
+    "seven",
+    "wizards",
+    "quietly",
+    "box",
+]
 
 
 @dataclass(frozen=True)
@@ -53,16 +70,15 @@ class Item:
     charge: int  # what the provider charges on arrival
 
 
-def workload(seed: int, count: int) -> list[Item]:
+def workload(seed: int) -> Iterator[Item]:
+    """An endless, reproducible stream of requests (built lazily: estimating costs CPU)."""
     rng = random.Random(seed)
-    items = []
-    for _ in range(count):
+    while True:
         words = 2_000 if rng.random() < 0.1 else rng.randint(20, 400)
         content = " ".join(rng.choice(WORDS) for _ in range(words))
         messages = [{"role": "user", "content": content}]
         max_tokens = rng.randint(16, 512)
-        items.append(Item(messages, max_tokens, estimate_tokens(messages) + max_tokens))
-    return items
+        yield Item(messages, max_tokens, estimate_tokens(messages) + max_tokens)
 
 
 @dataclass
@@ -103,7 +119,7 @@ def run_threads(acquire: Callable[[Item], None], seconds: float, workers: int = 
         deadline = start + seconds
 
         def worker(index: int) -> None:
-            for item in workload(index, 10_000):
+            for item in workload(index):
                 asked = time.monotonic()
                 acquire(item)
                 sent = time.monotonic()
@@ -141,7 +157,7 @@ def run_tasks(
         deadline = time.monotonic() + seconds
 
         async def worker(index: int) -> None:
-            for item in workload(100 + index, 2_000):
+            for item in workload(100 + index):
                 asked = time.monotonic()
                 await acquire(item)
                 sent = time.monotonic()
@@ -167,9 +183,13 @@ def run_tasks(
     return tally
 
 
-def ours_threads(seconds: float) -> Tally:
-    limiter = RateLimiter(RPM, TPM, period=PERIOD)
+def ours_threads(seconds: float, headroom: float = HEADROOM) -> Tally:
+    limiter = RateLimiter(RPM, TPM, period=PERIOD, headroom=headroom)
     return run_threads(lambda item: limiter.acquire(item.charge), seconds)
+
+
+def ours_threads_exact(seconds: float) -> Tally:
+    return ours_threads(seconds, headroom=0.0)
 
 
 def seed_threads(seconds: float) -> Tally:
@@ -179,7 +199,7 @@ def seed_threads(seconds: float) -> Tally:
 
 def ours_tasks(seconds: float) -> Tally:
     def make() -> Callable[[Item], Awaitable[None]]:
-        limiter = RateLimiter(RPM, TPM, period=PERIOD)
+        limiter = RateLimiter(RPM, TPM, period=PERIOD, headroom=HEADROOM)
         return lambda item: limiter.acquire_async(item.charge)
 
     return run_tasks(make, seconds)
@@ -203,6 +223,7 @@ def main(seconds: float = 12.0) -> None:
     rows: list[tuple[str, str, Tally]] = []
     runs: list[tuple[str, str, Callable[[float], Tally]]] = [
         ("course_helpers RateLimiter", "8 threads", ours_threads),
+        ("  the same with headroom=0", "8 threads", ours_threads_exact),
         ("seed RateLimiter (requests only)", "8 threads", seed_threads),
         ("course_helpers RateLimiter", "64 tasks", ours_tasks),
         (f"aiolimiter {version('aiolimiter')}", "64 tasks", aiolimiter_tasks),
@@ -225,7 +246,13 @@ def main(seconds: float = 12.0) -> None:
             f"{name:<34} {workers:<10} {sent:>6} {tally.rate_limited:>6} {tally.tokens:>9,} "
             f"{share:>11.1%} {tally.max_wait:>8.2f}s  {'PASS' if passed else 'FAIL'}"
         )
-    print("\nTarget: >= 95 % of the binding (token) limit with zero 429s.")
+    print(
+        "\nTarget: >= 95 % of the binding (token) limit with zero 429s.\n"
+        f"Our limiter runs with headroom={HEADROOM:g} s: the provider charges a request when it "
+        "arrives, and while its bucket is full it refills nothing, so uneven trip times (threads "
+        "contending for the GIL) leave it behind a client that models it exactly; the reserve "
+        "costs part of the first burst only. aiolimiter has no such setting."
+    )
 
 
 if __name__ == "__main__":

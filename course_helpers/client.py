@@ -600,6 +600,9 @@ class LLMClient:
             except LLMError as error:
                 self._handle_failure(call, error, None, failures, index, len(targets))
                 continue
+            except BaseException as error:  # a bug, a cancelled task, Ctrl+C: release and record
+                call.failed(error, "error", None)
+                raise
             return call.succeeded(result, failures[0][0] if failures else None)
         raise AssertionError("unreachable: the last target raises")  # pragma: no cover
 
@@ -637,6 +640,9 @@ class LLMClient:
             except LLMError as error:
                 self._handle_failure(call, error, None, failures, index, len(targets))
                 continue
+            except BaseException as error:  # a bug, a cancelled task, Ctrl+C: release and record
+                call.failed(error, "error", None)
+                raise
             return call.succeeded(result, failures[0][0] if failures else None)
         raise AssertionError("unreachable: the last target raises")  # pragma: no cover
 
@@ -692,8 +698,11 @@ class LLMClient:
                     partial = opened[-1].result() if opened else None
                     self._handle_failure(call, error, partial, failures, index, len(targets))
                     continue
-                except GeneratorExit:
+                except GeneratorExit:  # the caller stopped reading: bill what was generated
                     call.failed(None, "ok", opened[-1].result() if opened else None)
+                    raise
+                except BaseException as error:
+                    call.failed(error, "error", opened[-1].result() if opened else None)
                     raise
                 result = opened[-1].result() if opened else None
                 sink._response = call.succeeded(
@@ -755,8 +764,11 @@ class LLMClient:
                     partial = opened[-1].result() if opened else None
                     self._handle_failure(call, error, partial, failures, index, len(targets))
                     continue
-                except GeneratorExit:
+                except GeneratorExit:  # the caller stopped reading: bill what was generated
                     call.failed(None, "ok", opened[-1].result() if opened else None)
+                    raise
+                except BaseException as error:
+                    call.failed(error, "error", opened[-1].result() if opened else None)
                     raise
                 result = opened[-1].result() if opened else None
                 sink._response = call.succeeded(

@@ -19,6 +19,7 @@ from __future__ import annotations
 import hashlib
 import io
 import logging
+import os
 import re
 from collections.abc import Iterable, Iterator, Mapping, MutableMapping
 from dataclasses import dataclass, field
@@ -217,8 +218,14 @@ class KeyStatus:
 
 
 def scan_env(start: Path | None = None) -> EnvScan:
-    """Search ``start`` (default: the working directory) and its parents for ``.env``; read it."""
+    """Search ``start`` (default: the working directory) and its parents for ``.env``; read it.
+
+    ``COURSE_DOTENV=none`` skips the search (``make test`` sets it, so a learner's own ``.env``
+    cannot change the notebooks' outputs that nbval compares).
+    """
     cwd = (start or Path.cwd()).resolve()
+    if os.environ.get("COURSE_DOTENV", "").strip().lower() == "none":
+        return EnvScan(cwd, None, (), {}, None, {}, ())
     searched: list[Path] = []
     found: Path | None = None
     problems: list[Problem] = []

@@ -60,13 +60,16 @@ _EPSILON = 1e-9
 class _Bucket:
     """A token bucket: ``capacity`` at most, refilled continuously at ``rate`` per second."""
 
-    __slots__ = ("capacity", "level", "rate", "updated")
+    __slots__ = ("capacity", "level", "rate", "reserve", "updated")
 
-    def __init__(self, capacity: float, period: float, now: float) -> None:
+    def __init__(self, capacity: float, period: float, now: float, headroom: float) -> None:
         self.capacity = capacity
         self.rate = capacity / period
         self.level = capacity  # start full, as the providers' buckets do
         self.updated = now
+        # Kept back so the provider, which is charged only when the request arrives, is never
+        # short: while its bucket sits full during that trip, it refills nothing and we do.
+        self.reserve = self.rate * headroom
 
     def refill(self, now: float) -> None:
         # max(): a clock that steps backwards (it should not) must never drain the bucket.
@@ -76,7 +79,9 @@ class _Bucket:
 
     def time_until(self, amount: float) -> float:
         """Seconds until ``amount`` is available, assuming nobody else takes from the bucket."""
-        deficit = amount - self.level
+        # The reserve never makes a request that fits the limit wait for more than the limit.
+        target = min(amount + self.reserve, max(amount, self.capacity))
+        deficit = target - self.level
         return 0.0 if deficit <= _EPSILON else deficit / self.rate
 
 
@@ -125,8 +130,17 @@ class RateLimiter:
     """Requests and tokens per ``period`` seconds, refilled continuously; fair; threads and asyncio.
 
     ``requests_per_minute`` and ``tokens_per_minute`` are the limits per ``period`` (60 s unless a
-    demo shortens it); either may be ``None`` for no limit, not both. ``clock``, ``sleep`` and
-    ``async_sleep`` are injectable so tests and notebooks can run a minute in no time.
+    demo shortens it); either may be ``None`` for no limit, not both.
+
+    ``headroom`` is the time, in seconds, a request may take to reach the provider after
+    ``acquire`` returns (network, TLS, a busy machine). The provider charges on arrival, and if its
+    bucket is full meanwhile it refills nothing while ours does; so the limiter keeps
+    ``headroom`` seconds of refill in reserve. That costs only part of the first burst, never the
+    steady rate. 0 (the default) models the provider's bucket exactly; 0.5-1 s suits a real API's
+    per-minute limits, and a demo with ``period=1`` needs about 0.1 s.
+
+    ``clock``, ``sleep`` and ``async_sleep`` are injectable so tests and notebooks can run a
+    minute in no time.
     """
 
     __slots__ = (
@@ -146,6 +160,7 @@ class RateLimiter:
         tokens_per_minute: int | None = None,
         *,
         period: float = 60.0,
+        headroom: float = 0.0,
         clock: Callable[[], float] = time.monotonic,
         sleep: Callable[[float], object] = time.sleep,
         async_sleep: Callable[[float], Awaitable[object]] = asyncio.sleep,
@@ -163,12 +178,16 @@ class RateLimiter:
                 raise ValueError(f"{name} must be a positive number, or None for no limit.")
         if period <= 0:
             raise ValueError("period must be a positive number of seconds (60 for per-minute).")
+        if not 0 <= headroom < period:
+            raise ValueError("headroom is seconds of latency to allow for: 0 <= headroom < period.")
         now = clock()
         self._requests = (
-            None if requests_per_minute is None else _Bucket(requests_per_minute, period, now)
+            None
+            if requests_per_minute is None
+            else _Bucket(requests_per_minute, period, now, headroom)
         )
         self._tokens = (
-            None if tokens_per_minute is None else _Bucket(tokens_per_minute, period, now)
+            None if tokens_per_minute is None else _Bucket(tokens_per_minute, period, now, headroom)
         )
         self._period = period
         self._clock = clock

@@ -22,6 +22,7 @@ from course_helpers.client import LLMClient, LLMResponse, parse_provider, resolv
 from course_helpers.errors import (
     AuthenticationError,
     BudgetExceededError,
+    ConnectionFailedError,
     InvalidRequestError,
     LLMError,
     NotFoundError,
@@ -526,9 +527,11 @@ def test_the_limiter_follows_the_servers_rate_limit_headers() -> None:
 
 def test_a_request_larger_than_the_limit_is_refused_before_sending(fake: FakeProvider) -> None:
     limiter = RateLimiter(tokens_per_minute=100)
-    with pytest.raises(ValueError):
-        make_client("openai", limiter=limiter).complete("Hi", max_tokens=500)
+    log = UsageLog()
+    with pytest.raises(ValueError, match="can never fit"):
+        make_client("openai", limiter=limiter, usage_log=log).complete("Hi", max_tokens=500)
     assert fake.calls == []
+    assert [(r.error_class, r.attempts) for r in log.rows()] == [("ValueError", 0)]
 
 
 def test_an_over_budget_call_never_reaches_the_provider(fake: FakeProvider) -> None:
@@ -632,3 +635,37 @@ def test_each_event_loop_gets_its_own_async_sdk_client(fake: FakeProvider) -> No
     asyncio.run(client.acomplete("Hi"))  # a second loop: the first one's connections are gone
     assert client._clients[("openai", True)][1] is not first_sdk_client
     assert len(generations(fake)) == 2
+
+
+@pytest.mark.parametrize("provider", ["openai", "anthropic"])
+def test_a_dropped_connection_is_retried_before_the_stream_starts_only(
+    fake: FakeProvider, provider: str
+) -> None:
+    client = make_client(provider)
+    fake.fail_next(drop=True)
+    stream = client.stream("Hi")
+    assert "".join(stream) and stream.response.attempts == 2
+
+    fake.fail_next(drop=True, after_tokens=2)
+    received: list[str] = []
+    with pytest.raises(ConnectionFailedError) as caught:
+        for delta in client.stream("Tell me about connection pools", max_tokens=40):
+            received.append(delta)
+    assert len(received) == 2 and caught.value.provider == provider
+    assert len(generations(fake)) == 3
+
+
+def test_a_cancelled_call_releases_its_budget_and_is_recorded(fake: FakeProvider) -> None:
+    budget = TokenBudget(daily_limit=10_000, monthly_limit=100_000)
+    log = UsageLog()
+    client = make_client("openai", budget=budget, usage_log=log, timeout=30.0)
+    fake.fail_next(hang=True)
+
+    async def run() -> None:
+        await asyncio.wait_for(client.acomplete("Hi", max_tokens=500), timeout=0.05)
+
+    with pytest.raises(TimeoutError):
+        asyncio.run(run())
+    assert budget.remaining() == 10_000
+    (row,) = log.rows()
+    assert (row.outcome, row.error_class) == ("error", "CancelledError")

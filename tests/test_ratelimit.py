@@ -177,6 +177,33 @@ def test_wait_time_counts_the_callers_already_queued() -> None:
     assert limiter.has_capacity(tokens=0)
 
 
+def test_headroom_absorbs_the_trip_to_the_provider() -> None:
+    # The provider charges when a request arrives. If that takes longer for some requests than
+    # for others, its bucket (full while it waits) falls behind ours by up to rate x delay.
+    rng = random.Random(3)
+    plan = [(400, 0.05), (400, 0.05)] + [
+        (rng.randint(50, 600), rng.uniform(0, 0.05)) for _ in range(60)
+    ]
+    verdicts = {}
+    for headroom in (0.0, 0.05):
+        clock = FakeClock()
+        limiter = RateLimiter(
+            tokens_per_minute=1_000, period=1.0, headroom=headroom, clock=clock, sleep=clock.sleep
+        )
+        arrivals = []
+        for tokens, trip in plan:
+            limiter.acquire(tokens)
+            arrivals.append((clock.last_read + trip, tokens))
+        verdicts[headroom] = server_accepts(arrivals, capacity=1_000, period=1.0)
+        if headroom:
+            total = sum(tokens for tokens, _ in plan)
+            # The reserve costs part of the first burst, never the steady rate.
+            assert clock.now == pytest.approx((total - 1_000 + 50) / 1_000.0)
+    assert verdicts == {0.0: False, 0.05: True}
+    with pytest.raises(ValueError, match="headroom"):
+        RateLimiter(tokens_per_minute=10, period=1.0, headroom=1.0)
+
+
 # -- threads -------------------------------------------------------------------------------------
 
 

@@ -34,7 +34,14 @@ ROOT = Path(__file__).resolve().parent.parent
 SOURCES = ROOT / "notebooks" / "src"
 OUTPUT = ROOT / "notebooks"
 _CELL = re.compile(r"^# %%(?P<md> \[markdown\])?(?: tags=(?P<tags>\[.*\]))?\s*$")
-KERNEL_ENV = {"COURSE_MODE": "offline", "COURSE_FAKE_LATENCY": "0", "MPLBACKEND": "Agg"}
+KERNEL_ENV = {
+    "COURSE_MODE": "offline",
+    "COURSE_DOTENV": "none",
+    "COURSE_FAKE_LATENCY": "0",
+    "MPLBACKEND": "Agg",
+    "IPYTHONDIR": str(ROOT / "tools" / "ipython"),
+}
+KEYS = ("OPENAI_API_KEY", "ANTHROPIC_API_KEY")
 
 
 def parse(source: str) -> list[nbformat.NotebookNode]:
@@ -84,7 +91,9 @@ def build(name: str, *, execute: bool = True) -> Path:
     for index, cell in enumerate(notebook.cells):
         cell["id"] = f"{name}-{index:03d}"
     if execute:
-        saved = {key: os.environ.get(key) for key in KERNEL_ENV}
+        saved = {key: os.environ.get(key) for key in (*KERNEL_ENV, *KEYS)}
+        for key in KEYS:  # the kernel must not see the developer's keys
+            os.environ.pop(key, None)
         os.environ.update(KERNEL_ENV)
         try:
             NotebookClient(
