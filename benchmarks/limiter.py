@@ -176,7 +176,12 @@ def run_tasks(
                 except openai.OpenAIError:
                     tally.record(item, "error", sent - asked)
 
-        await asyncio.gather(*(worker(i) for i in range(tasks)))
+        running = [asyncio.create_task(worker(i)) for i in range(tasks)]
+        # At the deadline, stop the tasks still queued for capacity rather than drain the queue.
+        _, late = await asyncio.wait(running, timeout=seconds + 0.5)
+        for task in late:
+            task.cancel()
+        await asyncio.gather(*late, return_exceptions=True)
 
     with FakeProvider(rpm=RPM, tpm=TPM, period=PERIOD, seed=1):
         asyncio.run(main())

@@ -32,28 +32,42 @@ def build_parser() -> argparse.ArgumentParser:
             "Example: python -m course_helpers.fake --port 8787 --rpm 5 --period 10 "
             "(a rate-limit demo: 5 requests per 10 seconds per key)."
         ),
-        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
     )
-    parser.add_argument("--port", type=int, default=8787, help="port to listen on (0: any free)")
-    parser.add_argument("--host", default="127.0.0.1", help="address to listen on")
+    parser.add_argument(
+        "--port",
+        type=int,
+        default=8787,
+        help="port to listen on; 0 picks a free one (default: %(default)s)",
+    )
+    parser.add_argument(
+        "--host", default="127.0.0.1", help="address to listen on (default: %(default)s)"
+    )
     parser.add_argument("--rpm", type=int, help="requests per period, per key (default: generous)")
     parser.add_argument("--tpm", type=int, help="tokens per period, per key (default: generous)")
     parser.add_argument(
         "--period",
         type=float,
         default=60.0,
-        help="rate-limit period in seconds (shorten for demos)",
+        help="rate-limit period in seconds; shorten it for demos (default: %(default)s)",
     )
     parser.add_argument(
-        "--ttft", type=float, default=DEFAULT_TTFT, help="seconds before the first token"
+        "--ttft",
+        type=float,
+        default=DEFAULT_TTFT,
+        help="seconds before the first token (default: %(default)s)",
     )
     parser.add_argument(
         "--token-delay",
         type=float,
         default=DEFAULT_TOKEN_DELAY,
-        help="seconds between streamed tokens (0 with --ttft 0: instant answers)",
+        help="seconds between streamed tokens (default: %(default)s); 0 with --ttft 0: instant",
     )
-    parser.add_argument("--seed", type=int, default=0, help="seed for reproducible answers and ids")
+    parser.add_argument(
+        "--seed",
+        type=int,
+        default=0,
+        help="seed for reproducible answers and ids (default: %(default)s)",
+    )
     return parser
 
 
@@ -91,8 +105,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     base = f"http://{host}:{port}"
     print(
         f"Simulated provider on {base}: set OPENAI_BASE_URL={base}/v1 and "
-        f"ANTHROPIC_BASE_URL={base}; any sk-... key (not sk-ant-) for OpenAI, any sk-ant-... key for "
-        "Anthropic. Ctrl+C to stop.",
+        f"ANTHROPIC_BASE_URL={base}; keys: any sk-... (not sk-ant-) for OpenAI, any "
+        "sk-ant-... for Anthropic. Ctrl+C to stop.",
         flush=True,
     )
     config = uvicorn.Config(create_app(fake), lifespan="off", log_level="warning")
