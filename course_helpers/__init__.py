@@ -25,14 +25,48 @@ _EXPORTS: dict[str, str] = {
     "Setup": "course_helpers.modes",
     "estimate_tokens": "course_helpers.tokens",
     "FakeProvider": "course_helpers.fake",
+    "LLMClient": "course_helpers.client",
+    "LLMResponse": "course_helpers.client",
+    "Provider": "course_helpers.client",
+    "LLMError": "course_helpers.errors",
+    "classify": "course_helpers.errors",
+    "RetryPolicy": "course_helpers.retry",
+    "call_with_retry": "course_helpers.retry",
+    "RateLimiter": "course_helpers.ratelimit",
+    "TokenBudget": "course_helpers.budget",
+    "UsageLog": "course_helpers.usage",
+    "configure_logging": "course_helpers.usage",
 }
 
-__all__ = ["FakeProvider", "Setup", "estimate_tokens", "setup"]  # kept equal to _EXPORTS by a test
+# kept equal to _EXPORTS by a test
+__all__ = [
+    "FakeProvider",
+    "LLMClient",
+    "LLMError",
+    "LLMResponse",
+    "Provider",
+    "RateLimiter",
+    "RetryPolicy",
+    "Setup",
+    "TokenBudget",
+    "UsageLog",
+    "call_with_retry",
+    "classify",
+    "configure_logging",
+    "estimate_tokens",
+    "setup",
+]
 
 if TYPE_CHECKING:
+    from course_helpers.budget import TokenBudget
+    from course_helpers.client import LLMClient, LLMResponse, Provider
+    from course_helpers.errors import LLMError, classify
     from course_helpers.fake import FakeProvider
     from course_helpers.modes import Setup, setup
+    from course_helpers.ratelimit import RateLimiter
+    from course_helpers.retry import RetryPolicy, call_with_retry
     from course_helpers.tokens import estimate_tokens
+    from course_helpers.usage import UsageLog, configure_logging
 
 
 def __getattr__(name: str) -> Any:

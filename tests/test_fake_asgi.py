@@ -256,7 +256,7 @@ def test_drop_mid_stream_raises_after_some_chunks(
     texts: list[str] = []
     with pytest.raises((anthropic.APIConnectionError, httpx2.RemoteProtocolError)):  # noqa: SIM117
         with anthropic_client(server, max_retries=0).messages.stream(
-            model=ANTHROPIC_MODEL, max_tokens=100, messages=COUNT
+            model=ANTHROPIC_MODEL, max_tokens=100, messages=COUNT, extra_body={"temperature": 0}
         ) as stream_manager:
             texts.extend(stream_manager.text_stream)
     assert "".join(texts) == "1, 2"
