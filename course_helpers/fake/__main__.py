@@ -10,11 +10,6 @@ import socket
 import sys
 from collections.abc import Sequence
 
-import uvicorn
-
-from course_helpers.fake import FakeProvider
-from course_helpers.fake.asgi import create_app
-
 DEFAULT_TTFT = 0.3
 DEFAULT_TOKEN_DELAY = 0.02
 
@@ -79,6 +74,11 @@ def _listen(host: str, port: int) -> socket.socket:
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the server in the foreground until interrupted; the exit status."""
     args = build_parser().parse_args(argv)
+    import uvicorn  # imported here so that --help stays instant
+
+    from course_helpers.fake import FakeProvider
+    from course_helpers.fake.asgi import create_app
+
     for name in ("period", "ttft", "token_delay"):
         if getattr(args, name) < 0:
             print(f"--{name.replace('_', '-')} must be 0 or more.", file=sys.stderr)

@@ -9,8 +9,9 @@ in-process respx adapter reaches::
 
 The app hands each request to ``fake.handle`` and plays the answer back as it says: each chunk is
 sent after its delay (so streams really stream), a "hang" sends nothing more until the client gives
-up, and a "drop" closes the connection without finishing the body. A hang or drop with no chunks
-happens before the status line, as when a real server stalls or dies.
+up (or closes the connection after ``hang_seconds``), and a "drop" closes the connection without
+finishing the body. The status line goes out with the first chunk, so a hang or drop with no chunks
+happens before it, as when a real server stalls or dies.
 
 Do not enter the same ``FakeProvider`` as a context manager while a client talks to this server:
 its respx router would intercept the client's requests before they reach the socket.
@@ -103,12 +104,14 @@ class _ReplayResponse(Response):
                 started = True
             if chunk.data:
                 await send({"type": "http.response.body", "body": chunk.data, "more_body": True})
-        if self.fake.ending == "hang":
-            await asyncio.sleep(self.fake.hang_seconds)
-        elif self.fake.ending == "drop":
+        if self.fake.ending != "complete":
+            if self.fake.ending == "hang":
+                # Normally the client's read timeout fires first; a client without one sees the
+                # connection close, never a half-written answer passed off as complete.
+                await asyncio.sleep(self.fake.hang_seconds)
             if not started:
                 await _close_before_status_line(send)
-            raise _ConnectionDropped("simulated dropped connection")
+            raise _ConnectionDropped(f"simulated {self.fake.ending}")
         if not started:
             await self._start(send)
         await send({"type": "http.response.body", "body": b"", "more_body": False})
@@ -221,7 +224,12 @@ def serve_in_thread(
         timeout_graceful_shutdown=2,
     )
     server = uvicorn.Server(config)
-    thread = threading.Thread(target=server.run, name=f"fake-provider:{port}", daemon=True)
+
+    def run() -> None:
+        with contextlib.suppress(SystemExit):  # uvicorn exits when it cannot bind: reported below
+            server.run()
+
+    thread = threading.Thread(target=run, name=f"fake-provider:{port}", daemon=True)
     thread.start()
     deadline = time.monotonic() + startup_timeout
     while not server.started:

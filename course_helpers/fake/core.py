@@ -579,7 +579,7 @@ class FakeProvider:
 
     def random_id(self, length: int, alphabet: str) -> str:
         """A random identifier from the provider's id stream (reproducible for a seed)."""
-        return "".join(self._id_rng.choice(alphabet) for _ in range(length))
+        return "".join(self._id_rng.choices(alphabet, k=length))
 
 
 def _limits(

@@ -1,0 +1,514 @@
+# %% [markdown]
+# # 03 · Streaming: show the answer while it is being written
+#
+# What you'll learn:
+#
+# 1. **why** streaming matters: the *perceived* latency of an answer,
+# 2. OpenAI's raw stream (chunks, deltas, the finish chunk) and the **usage-only chunk** that
+#    breaks the most copied streaming loop on the internet,
+# 3. OpenAI's `stream()` helper, Anthropic's raw **events** and its `messages.stream()` helper,
+# 4. the async versions with `AsyncOpenAI` and `AsyncAnthropic`,
+# 5. how to **measure** time to first token against total time, and plot it,
+# 6. a live view of a stream in the notebook,
+# 7. what happens when a stream **fails half-way**, and
+# 8. the architecture of a real streaming app: browser → your server → LLM API, with a log.
+
+# %%
+from course_helpers import setup
+
+course = setup()
+
+# %% [markdown]
+# ## 1. Why stream?
+#
+# A model writes its answer one token at a time, typically 30–100 tokens per second after a first
+# pause of a few hundred milliseconds. A 500-token answer therefore takes 5–15 seconds. Without
+# streaming, the user stares at a spinner for all of it. With streaming, the first words appear
+# after that first pause, the **time to first token** (TTFT), and the user reads while the model
+# writes.
+#
+# Streaming does not make the answer faster: the **total time** stays the same. It makes the wait
+# *feel* shorter, and it lets the user stop an answer that is going the wrong way. Section 5
+# measures both times.
+
+# %% [markdown]
+# ## 2. OpenAI: the raw stream
+#
+# `stream=True` turns the response into an iterator of **chunks**. Each chunk carries a small
+# `delta` of the message: the first says who is speaking (`role`), the next ones carry a few
+# characters of `content`, and the last one carries only the `finish_reason`.
+
+# %%
+from openai import OpenAI
+
+client = OpenAI()
+
+stream = client.chat.completions.create(
+    model="gpt-5.4-mini",
+    messages=[{"role": "user", "content": "Count from 1 to 10"}],
+    stream=True,
+)
+chunks = list(stream)
+print(len(chunks), "chunks, all with the same id:", len({chunk.id for chunk in chunks}) == 1)
+for chunk in [*chunks[:3], chunks[-1]]:
+    choice = chunk.choices[0]
+    print(f"role={choice.delta.role!r:<12} content={choice.delta.content!r:<10} finish_reason={choice.finish_reason!r}")
+
+# %% [markdown]
+# The full answer is the concatenation of the deltas. Note the `or ""`: the first and last deltas
+# have no content.
+
+# %%
+answer = "".join(chunk.choices[0].delta.content or "" for chunk in chunks)
+print(answer)
+
+# %% [markdown]
+# ### Token usage in a stream, and the chunk with no choices
+#
+# A streamed response does not report token usage unless you ask for it with
+# `stream_options={"include_usage": True}`. Then OpenAI sends **one extra chunk at the end whose
+# `choices` list is empty** and whose `usage` is filled in.
+
+# %%
+stream = client.chat.completions.create(
+    model="gpt-5.4-mini",
+    messages=[{"role": "user", "content": "Count from 1 to 10"}],
+    stream=True,
+    stream_options={"include_usage": True},
+)
+chunks = list(stream)
+last = chunks[-1]
+print("last chunk's choices:", last.choices)
+print("last chunk's usage:  ", last.usage.prompt_tokens, "in +", last.usage.completion_tokens, "out")
+
+# %% [markdown]
+# That empty list breaks the loop that most tutorials print, `chunk.choices[0].delta.content`,
+# as soon as usage is switched on. The next cell fails **on purpose**: look at the last line of the
+# traceback. The text arrived fine; the loop dies on the usage chunk.
+
+# %% tags=["raises-exception"]
+stream = client.chat.completions.create(
+    model="gpt-5.4-mini",
+    messages=[{"role": "user", "content": "Count from 1 to 10"}],
+    stream=True,
+    stream_options={"include_usage": True},
+)
+for chunk in stream:
+    print(chunk.choices[0].delta.content or "", end="")
+
+# %% [markdown]
+# The fix: check `chunk.choices` before indexing it, and read `chunk.usage` where it is set.
+
+# %%
+stream = client.chat.completions.create(
+    model="gpt-5.4-mini",
+    messages=[{"role": "user", "content": "Count from 1 to 10"}],
+    stream=True,
+    stream_options={"include_usage": True},
+)
+usage = None
+for chunk in stream:
+    if chunk.choices and chunk.choices[0].delta.content:
+        print(chunk.choices[0].delta.content, end="")
+    if chunk.usage:
+        usage = chunk.usage
+print("\nusage:", usage.prompt_tokens, "in +", usage.completion_tokens, "out")
+
+# %% [markdown]
+# The same loop in Node.js, for reference (`openai` npm package):
+#
+# ```js
+# const stream = await client.chat.completions.create({
+#   model: "gpt-5.4-mini",
+#   messages: [{ role: "user", content: "Count from 1 to 10" }],
+#   stream: true,
+#   stream_options: { include_usage: true },
+# });
+# for await (const chunk of stream) {
+#   if (chunk.choices.length) process.stdout.write(chunk.choices[0].delta.content ?? "");
+#   if (chunk.usage) console.log("\nusage:", chunk.usage);
+# }
+# ```
+
+# %% [markdown]
+# ### OpenAI's `stream()` helper
+#
+# `client.chat.completions.stream(...)` wraps the raw stream: it yields typed **events**
+# (`content.delta` with the new text, `content.done` with the whole text, and the raw `chunk`s),
+# copes with the usage chunk, and assembles the final completion for you.
+
+# %%
+from collections import Counter
+
+with client.chat.completions.stream(
+    model="gpt-5.4-mini",
+    messages=[{"role": "user", "content": "Why should I stream LLM responses?"}],
+    stream_options={"include_usage": True},
+) as stream:
+    event_types = Counter(event.type for event in stream)
+    completion = stream.get_final_completion()
+
+print("events:", ", ".join(f"{name} × {count}" for name, count in event_types.items()))
+print("usage: ", completion.usage.prompt_tokens, "in +", completion.usage.completion_tokens, "out")
+print(completion.choices[0].message.content)
+
+# %% [markdown]
+# ## 3. Anthropic: a stream of named events
+#
+# Anthropic's stream is more structured. Each Server-Sent Event has a **type**, in a fixed order:
+#
+# | event | carries |
+# |---|---|
+# | `message_start` | the message shell: id, model, input token usage |
+# | `content_block_start` | a new content block (text, tool use, thinking) begins |
+# | `content_block_delta` | a piece of that block (`text_delta` for text) |
+# | `content_block_stop` | the block is complete |
+# | `message_delta` | the `stop_reason` and the **output** token usage |
+# | `message_stop` | the end |
+#
+# With `stream=True`, `messages.create` yields these events one by one:
+
+# %%
+from itertools import groupby
+
+from anthropic import Anthropic
+
+claude = Anthropic()
+
+events = list(
+    claude.messages.create(
+        model="claude-haiku-5-5",
+        max_tokens=200,
+        messages=[{"role": "user", "content": "Tell me a joke"}],
+        stream=True,
+    )
+)
+for event_type, group in groupby(event.type for event in events):
+    count = len(list(group))
+    print(event_type if count == 1 else f"{event_type} × {count}")
+
+# %% [markdown]
+# Usage is split across two events: input tokens in `message_start`, output tokens (and the stop
+# reason) in `message_delta`. And the text lives in the deltas of type `text_delta`:
+
+# %%
+start, message_delta = events[0], events[-2]
+print("input tokens: ", start.message.usage.input_tokens)
+print("output tokens:", message_delta.usage.output_tokens)
+print("stop_reason:  ", message_delta.delta.stop_reason)
+print("".join(e.delta.text for e in events if e.type == "content_block_delta" and e.delta.type == "text_delta"))
+
+# %% [markdown]
+# On the wire there is one more event: Anthropic sends `ping` events to keep the connection alive,
+# and the SDK drops them before you see them. Reading the raw lines shows it:
+
+# %%
+with claude.messages.with_streaming_response.create(
+    model="claude-haiku-5-5",
+    max_tokens=200,
+    messages=[{"role": "user", "content": "Tell me a joke"}],
+    stream=True,
+) as response:
+    wire_events = [line.removeprefix("event: ") for line in response.iter_lines() if line.startswith("event:")]
+print("ping on the wire:", "ping" in wire_events, "| ping from the SDK:", "ping" in {e.type for e in events})
+
+# %% [markdown]
+# ### Anthropic's `messages.stream()` helper
+#
+# Most of the time you want just the text, then the final message with its usage.
+# `messages.stream(...)` gives you `text_stream` (only the text pieces) and `get_final_message()`.
+#
+# Note: in `anthropic` 2.x, `temperature`, `top_p` and `top_k` are no longer keyword arguments of
+# `messages.create` / `messages.stream` (passing them is a `TypeError`, although older tutorials
+# do it). Send them in `extra_body`, as below.
+
+# %%
+with claude.messages.stream(
+    model="claude-haiku-5-5",
+    max_tokens=200,
+    messages=[{"role": "user", "content": "Why should I stream LLM responses?"}],
+    extra_body={"temperature": 0},
+) as stream:
+    for text in stream.text_stream:
+        print(text, end="")
+    message = stream.get_final_message()
+
+print("\nstop_reason:", message.stop_reason, "| usage:", message.usage.input_tokens, "in +", message.usage.output_tokens, "out")
+
+# %% [markdown]
+# In Node.js (`@anthropic-ai/sdk`), the helper reads the same:
+#
+# ```js
+# const stream = client.messages.stream({
+#   model: "claude-haiku-5-5", max_tokens: 200,
+#   messages: [{ role: "user", content: "Why should I stream LLM responses?" }],
+# });
+# stream.on("text", (text) => process.stdout.write(text));
+# const message = await stream.finalMessage();
+# ```
+
+# %% [markdown]
+# ## 4. Async streaming
+#
+# A web server handles many users at once, so it streams with the async clients. Jupyter runs an
+# event loop for you, so `await` works directly in a cell. Here both providers stream
+# **concurrently**:
+
+# %%
+import asyncio
+
+from anthropic import AsyncAnthropic
+from openai import AsyncOpenAI
+
+async_openai = AsyncOpenAI()
+async_claude = AsyncAnthropic()
+
+
+async def openai_answer(prompt: str) -> str:
+    stream = await async_openai.chat.completions.create(
+        model="gpt-5.4-mini", messages=[{"role": "user", "content": prompt}], stream=True
+    )
+    return "".join([chunk.choices[0].delta.content or "" async for chunk in stream if chunk.choices])
+
+
+async def claude_answer(prompt: str) -> str:
+    async with async_claude.messages.stream(
+        model="claude-haiku-5-5", max_tokens=200, messages=[{"role": "user", "content": prompt}]
+    ) as stream:
+        return "".join([text async for text in stream.text_stream])
+
+
+gpt_text, claude_text = await asyncio.gather(
+    openai_answer("What is the capital of France?"), claude_answer("What is the capital of France?")
+)
+print("OpenAI:   ", gpt_text)
+print("Anthropic:", claude_text)
+
+# %% [markdown]
+# ## 5. Time to first token vs total time
+#
+# Let's measure both. To make the timing visible (and fast), the next cell opens its own simulated
+# provider with a 0.05 s pause before the first token and 5 ms per token. Against the real API the
+# same code measures the real thing.
+#
+# The measurement itself is three lines: note the time before the request, note when each piece
+# of text arrives, note the end.
+
+# %%
+import time
+
+from course_helpers import FakeProvider
+
+with FakeProvider(ttft=0.05, token_delay=0.005):
+    started = time.perf_counter()
+    stream = client.chat.completions.create(
+        model="gpt-5.4-mini",
+        messages=[{"role": "user", "content": "Why should I stream LLM responses?"}],
+        stream=True,
+    )
+    arrivals = []  # seconds from the request to each piece of text
+    for chunk in stream:
+        if chunk.choices and chunk.choices[0].delta.content:
+            arrivals.append(time.perf_counter() - started)
+    total = time.perf_counter() - started
+
+print(f"time to first token: {arrivals[0]:.3f} s")
+print(f"total time:          {total:.3f} s")
+print("ttft < total:", arrivals[0] < total)
+print("first token within the first fifth of the wait:", arrivals[0] < total / 5)
+
+# %% [markdown]
+# Without streaming, the user sees nothing until the end of the green line. With streaming, text
+# appears at the orange line and keeps coming:
+
+# %%
+# %matplotlib inline
+from course_helpers.display import plot_stream_timing
+
+plot_stream_timing(arrivals, total)
+
+# %% [markdown]
+# ## 6. A live view of a stream
+#
+# `print(..., end="")` is fine for a script. In a notebook, `StreamView` (from the course's
+# `course_helpers.display`) shows the text growing in a box, with the time to first token and the
+# speed once it is done. Feed it each piece of text as it arrives. Run this cell in JupyterLab to
+# watch it; in the course's automated tests nothing is drawn, and the cell's output is just the
+# view's short text form.
+
+# %%
+from course_helpers.display import StreamView
+
+with StreamView("claude-haiku-5-5") as view:
+    with claude.messages.stream(
+        model="claude-haiku-5-5",
+        max_tokens=400,
+        messages=[{"role": "user", "content": "Write a short story about a robot"}],
+    ) as stream:
+        for text in stream.text_stream:
+            view.feed(text)
+
+# %%
+print(len(view.text), "characters in", len(view.arrivals), "pieces; finished:", view.done)
+
+# %% [markdown]
+# ## 7. When a stream fails half-way
+#
+# A stream is an HTTP response that has already started with status `200 OK`. If the provider
+# fails after that (an overloaded server, a dropped connection), the error arrives **inside** the
+# stream. Three things follow:
+#
+# 1. you get an exception in the middle of your loop,
+# 2. the text received so far is still yours (keep it: show it, log it),
+# 3. **the SDK does not retry**: its automatic retries only happen before a response starts.
+#
+# Here the simulated provider fails after 5 tokens:
+
+# %%
+import openai
+
+with FakeProvider() as fake:
+    fake.fail_next(mid_stream=True, after_tokens=5)
+    received = []
+    try:
+        stream = client.chat.completions.create(
+            model="gpt-5.4-mini",
+            messages=[{"role": "user", "content": "Why should I stream LLM responses?"}],
+            stream=True,
+        )
+        for chunk in stream:
+            if chunk.choices and chunk.choices[0].delta.content:
+                received.append(chunk.choices[0].delta.content)
+    except openai.APIError as exc:
+        print(f"{type(exc).__name__}: {exc.message}")
+
+print("text so far:", repr("".join(received)))
+print("requests sent:", len(fake.calls), "| HTTP status:", fake.calls[0].status, "(the SDK's max_retries=2 did not apply)")
+
+# %% [markdown]
+# Anthropic reports a mid-stream error as an `error` event. The SDK raises `APIStatusError` with
+# **status code 200** (the status of the response the error arrived in), which surprises anyone
+# who checks `status_code == 529` for "overloaded":
+
+# %%
+import anthropic
+
+with FakeProvider() as fake:
+    fake.fail_next(mid_stream=True, after_tokens=5)
+    received = []
+    try:
+        with claude.messages.stream(
+            model="claude-haiku-5-5",
+            max_tokens=200,
+            messages=[{"role": "user", "content": "Why should I stream LLM responses?"}],
+        ) as stream:
+            for text in stream.text_stream:
+                received.append(text)
+    except anthropic.APIStatusError as exc:
+        print(f"{type(exc).__name__}: status_code={exc.status_code}, error type={exc.body['error']['type']}")
+
+print("text so far:", repr("".join(received)))
+print("requests sent:", len(fake.calls))
+
+# %% [markdown]
+# What to do about it:
+#
+# * **Before the first token**, a failed stream can simply be sent again (nothing was shown yet).
+#   The course's `course_helpers.retry.retry_stream` does exactly that, and only that; notebook 04
+#   covers retries.
+# * **After the first token**, retrying would show the user the beginning twice. Keep the partial
+#   text, mark the answer as interrupted, and let the user ask again (or, with Anthropic, send
+#   the partial text back as the start of the assistant turn so the model continues from there).
+# * Either way, **log what you received**: the next section shows where.
+
+# %% [markdown]
+# ## 8. The architecture of a streaming app
+#
+# In a real application the browser never talks to the LLM API: your API key would be exposed.
+# Your server sits in between, relays the stream, and records the exchange:
+#
+# ```
+#  browser ──POST /chat──▶ your API server ──stream=True──▶ LLM API (OpenAI / Anthropic)
+#     ▲                     │        ▲                           │
+#     └──── SSE: text ◀─────┘        └──── chunks / events ◀─────┘
+#                           │
+#                           └──▶ database: prompt, accumulated answer, tokens, status
+#                                (written when the stream ends — or breaks, or the browser leaves)
+# ```
+#
+# The server does three things for every piece it receives: **forward** it to the browser,
+# **accumulate** it, and, when the stream ends for any reason, **log** the accumulated answer.
+# The "for any reason" is the hard part: a user closing the tab or a mid-stream error must still
+# produce a log row, or your cost and usage numbers are wrong.
+#
+# The course's relay server, `course_helpers.server`, does this with Starlette and SQLite; this
+# notebook will run it once it exists. The pattern at its heart fits in a few lines of plain
+# code: a generator that forwards, accumulates, and logs in `finally`.
+
+# %%
+import sqlite3
+
+db = sqlite3.connect(":memory:")
+db.execute("CREATE TABLE exchanges (prompt TEXT, answer TEXT, output_tokens INTEGER, status TEXT)")
+
+
+def relay(prompt: str):
+    """Forward each piece of the answer, and log the accumulated answer when the stream ends."""
+    pieces, usage, status = [], None, "interrupted"
+    try:
+        stream = client.chat.completions.create(
+            model="gpt-5.4-mini", messages=[{"role": "user", "content": prompt}],
+            stream=True, stream_options={"include_usage": True},
+        )
+        for chunk in stream:
+            usage = chunk.usage or usage
+            if chunk.choices and chunk.choices[0].delta.content:
+                pieces.append(chunk.choices[0].delta.content)
+                yield chunk.choices[0].delta.content  # to the browser, as an SSE "data:" line
+        status = "complete"
+    except openai.APIError:
+        status = "error"
+        raise
+    finally:  # runs on success, on error, and when the browser goes away (generator closed)
+        output_tokens = usage.completion_tokens if usage else None
+        db.execute("INSERT INTO exchanges VALUES (?, ?, ?, ?)", (prompt, "".join(pieces), output_tokens, status))
+
+# %% [markdown]
+# One complete stream, and one the "browser" abandons after three pieces: both are logged.
+
+# %%
+print("".join(relay("What is the capital of France?")))
+
+abandoned = relay("Why should I stream LLM responses?")
+first_three = [next(abandoned) for _ in range(3)]
+abandoned.close()  # what a web framework does when the client disconnects
+
+for row in db.execute("SELECT prompt, answer, output_tokens, status FROM exchanges"):
+    print(row)
+
+# %% [markdown]
+# The abandoned stream was logged with the text the user actually saw and no token count: the
+# usage chunk never arrived. In production you would estimate the output tokens from the text
+# (`course_helpers.tokens.estimate_tokens`), because you are billed for them anyway.
+
+# %% [markdown]
+# ## Key takeaways
+#
+# * Stream for **perceived latency**: the first words after the time to first token, not after
+#   the whole answer. The total time does not shrink.
+# * OpenAI: chunks with `delta`s; with `include_usage`, the last chunk has **empty `choices`**, so
+#   always check `if chunk.choices:` before `chunk.choices[0]`.
+# * Anthropic: typed events in a fixed order; usage split between `message_start` and
+#   `message_delta`; `ping`s are filtered by the SDK.
+# * The helpers (`chat.completions.stream`, `messages.stream`) assemble the final message and usage
+#   for you; the async clients stream the same way with `async for`.
+# * Measure TTFT and total time separately; they answer different questions.
+# * Mid-stream errors are **not retried** by the SDKs; keep the partial text, retry only before
+#   the first token.
+# * Put a server between the browser and the LLM API; have it accumulate and log every stream,
+#   including the broken and abandoned ones.
+#
+# ## Next
+#
+# `04` is about errors and retries: what each status code means, which errors are worth retrying,
+# and how to back off without multiplying the SDKs' own retries.
