@@ -7,7 +7,7 @@ twelve periods. The token limit is the one that binds. Rows:
 
 - ``course_helpers.ratelimit.RateLimiter``: 8 threads, then 64 asyncio tasks, acquiring one request
   and exactly the tokens the provider will charge (``estimate_tokens(messages) + max_tokens``),
-  with ``headroom=0.1`` s (and once without, to show what the headroom is for);
+  with ``headroom=0.25`` s (and once without, to show what the headroom is for);
 - the seed's ``RateLimiter`` (requests only), 8 threads, set to the provider's request limit;
 - ``aiolimiter.AsyncLimiter``, 64 tasks, one limiter for requests and one acquiring the tokens.
 
@@ -43,7 +43,7 @@ from course_helpers.tokens import estimate_tokens
 PERIOD = 1.0  # seconds: the provider's "minute", shortened so a run spans many periods
 RPM = 60  # requests per period
 TPM = 8_000  # tokens per period: with ~450 tokens per request this binds at ~18 requests/period
-HEADROOM = 0.1  # seconds of refill our limiter keeps back for the trip to the provider
+HEADROOM = 0.25  # seconds of refill our limiter keeps back for the trip to the provider
 MODEL = "gpt-4o-mini"
 KEY = "sk-bench-0000"
 WORDS = [

@@ -453,7 +453,7 @@ def main(argv: Sequence[str]) -> int:
     print(row([name for name, _ in COLUMNS]))
     print("-+-".join("-" * width for _, width in COLUMNS))
     verdicts: list[tuple[Provider, Summary]] = []
-    with FakeProvider(seed=seed, fault_retry_after=None) as fake:  # type: ignore[arg-type]
+    with FakeProvider(seed=seed, fault_retry_after=None) as fake:
         for strategy in STRATEGIES:
             for provider in strategy.providers:
                 summary = summarise(run(strategy, provider, plans, fake, seed))

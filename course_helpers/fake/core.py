@@ -311,7 +311,7 @@ class FakeProvider:
     seconds, per API key. ``ttft`` and ``token_delay`` are seconds. ``fault_rate`` makes that
     fraction of generation requests fail with a fault drawn from ``fault_statuses`` (HTTP statuses
     or ``"quota"``, ``"hang"``, ``"drop"``, ``"mid_stream"``), reproducibly for a ``seed``.
-    ``fault_retry_after`` is the ``retry-after`` (seconds) of injected 429/503/529 responses.
+    ``fault_retry_after`` is the ``retry-after`` (seconds) of injected 429/503/529 responses (``None``: none).
     ``providers`` lists what is simulated: requests for another provider pass through untouched.
     """
 
@@ -329,7 +329,7 @@ class FakeProvider:
         output_tpm: int | None = None,
         fault_rate: float = 0.0,
         fault_statuses: Sequence[int | str] = (429, 500, 503, 529),
-        fault_retry_after: float = 1.0,
+        fault_retry_after: float | None = 1.0,
         clock: Callable[[], float] = time.monotonic,
         wall_clock: Callable[[], float] = time.time,
     ) -> None:

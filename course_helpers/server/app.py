@@ -65,7 +65,9 @@ def create_app(
     if store is None:
         store = ExchangeStore(db_path)
     limits = Limits(
-        max_prompt_chars=max_prompt_chars, max_tokens=max_tokens, default_max_tokens=default_max_tokens
+        max_prompt_chars=max_prompt_chars,
+        max_tokens=max_tokens,
+        default_max_tokens=default_max_tokens,
     )
     if default_max_tokens > max_tokens:
         raise ValueError(
@@ -164,8 +166,9 @@ async def _read_body(request: Request, limit: int) -> bytes:
         size += len(chunk)
         if size > limit:
             raise Rejected(
-                413, f"The request body is over {limit} bytes, the most this relay accepts. "
-                "Send a shorter prompt."
+                413,
+                f"The request body is over {limit} bytes, the most this relay accepts. "
+                "Send a shorter prompt.",
             )
         chunks.append(chunk)
     return b"".join(chunks)

@@ -136,7 +136,9 @@ class SSERelay:
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         queue: asyncio.Queue[_Event] = asyncio.Queue()
         pump = asyncio.create_task(self._pump(queue), name=f"relay-pump:{self.exchange_id}")
-        watcher = asyncio.create_task(_watch(receive, queue), name=f"relay-watch:{self.exchange_id}")
+        watcher = asyncio.create_task(
+            _watch(receive, queue), name=f"relay-watch:{self.exchange_id}"
+        )
         outcome: ExchangeOutcome = "client_disconnected"
         try:
             await send({"type": "http.response.start", "status": 200, "headers": self._headers()})

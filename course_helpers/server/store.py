@@ -123,10 +123,7 @@ class ExchangeStore:
         values["messages"] = json.dumps(record.messages, ensure_ascii=False)
         values["prompt"] = record.prompt
         names = (*_COLUMNS, "prompt")
-        sql = (
-            f"INSERT INTO exchanges ({', '.join(names)}) "
-            f"VALUES ({', '.join('?' for _ in names)})"
-        )
+        sql = f"INSERT INTO exchanges ({', '.join(names)}) VALUES ({', '.join('?' for _ in names)})"
         with self._lock:
             self._db.execute(sql, [values[name] for name in names])
 

@@ -120,7 +120,8 @@ def _messages(payload: dict[str, Any], limits: Limits) -> list[dict[str, Any]]:
 def _message_list(value: object, limits: Limits) -> list[dict[str, Any]]:
     if not isinstance(value, list) or not value:
         raise Rejected(
-            400, f'"messages" must be a non-empty list of {{"role", "content"}} objects: {_EXAMPLE}.'
+            400,
+            f'"messages" must be a non-empty list of {{"role", "content"}} objects: {_EXAMPLE}.',
         )
     if len(value) > limits.max_messages:
         raise Rejected(
@@ -138,8 +139,9 @@ def _message_list(value: object, limits: Limits) -> list[dict[str, Any]]:
         extra = sorted(set(message) - {"role", "content"})
         if extra:
             raise Rejected(
-                400, f'{where} has unknown field(s) {", ".join(map(repr, extra))}: '
-                'use "role" and "content".'
+                400,
+                f"{where} has unknown field(s) {', '.join(map(repr, extra))}: "
+                'use "role" and "content".',
             )
         role, content = message.get("role"), message.get("content")
         if role not in ROLES:
@@ -180,7 +182,7 @@ def _target(payload: dict[str, Any], default: Target) -> Target:
         raise Rejected(
             400,
             f"{target[1]!r} is not in the model catalogue, so this relay can only send it to its "
-            f"default provider ({default[0]}): drop \"provider\", or pick a catalogue model "
+            f'default provider ({default[0]}): drop "provider", or pick a catalogue model '
             f"such as {catalog.default_model(target[0])!r}.",
         )
     return target
@@ -190,7 +192,8 @@ def _max_tokens(payload: dict[str, Any], limits: Limits) -> int:
     value = payload.get("max_tokens", limits.default_max_tokens)
     if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= limits.max_tokens:
         raise Rejected(
-            400, f'"max_tokens" must be a whole number from 1 to {limits.max_tokens}, not {value!r}.'
+            400,
+            f'"max_tokens" must be a whole number from 1 to {limits.max_tokens}, not {value!r}.',
         )
     return value
 

@@ -322,7 +322,6 @@ print("first token within the first fifth of the wait:", arrivals[0] < total / 5
 # appears at the orange line and keeps coming:
 
 # %%
-# %matplotlib inline
 from course_helpers.display import plot_stream_timing
 
 plot_stream_timing(arrivals, total)

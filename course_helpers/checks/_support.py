@@ -1,0 +1,130 @@
+"""Shared check machinery: simulated providers a timed-out check can be cleaned up after, SDK
+clients pointed at them, and a replay that recovers the text the simulated provider answered.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+import anthropic
+import openai
+
+from course_helpers.fake import FakeCall, FakeProvider, FakeRequest
+
+__all__ = [
+    "ANTHROPIC_KEY",
+    "ANTHROPIC_MODEL",
+    "OPENAI_KEY",
+    "OPENAI_MODEL",
+    "anthropic_client",
+    "openai_client",
+    "replayed_texts",
+    "simulated",
+    "stop_simulations",
+]
+
+OPENAI_MODEL = "gpt-5.4-mini"
+ANTHROPIC_MODEL = "claude-haiku-5-5"
+# Placeholders the simulated provider accepts; they are not keys and open nothing.
+OPENAI_KEY = "sk-course-checks"
+ANTHROPIC_KEY = "sk-ant-course-checks"
+_ANTHROPIC_VERSION = "2023-06-01"
+
+_lock = threading.Lock()
+_running: dict[int, list[FakeProvider]] = {}
+
+
+@contextmanager
+def simulated(**options: Any) -> Iterator[FakeProvider]:
+    """A ``FakeProvider`` that answers for the duration of the block (it takes over from setup()'s).
+
+    It is remembered with the thread that opened it, so when a check times out (its thread is left
+    running a stuck candidate) ``stop_simulations`` can still take it off the stack.
+    """
+    options.setdefault("seed", 0)
+    fake = FakeProvider(**options)
+    thread = threading.get_ident()
+    with _lock:
+        _running.setdefault(thread, []).append(fake)
+    try:
+        with fake:
+            yield fake
+    finally:
+        with _lock:
+            fakes = _running.get(thread, [])
+            if fake in fakes:
+                fakes.remove(fake)
+            if not fakes:
+                _running.pop(thread, None)
+
+
+def stop_simulations(thread: int) -> None:
+    """Stop every simulated provider the (stuck) thread ``thread`` opened."""
+    with _lock:
+        fakes = _running.pop(thread, [])
+    for fake in fakes:
+        fake.stop()
+
+
+def openai_client(**options: Any) -> openai.OpenAI:
+    """An OpenAI client for the simulated provider, without the SDK's own retries."""
+    options.setdefault("max_retries", 0)
+    options.setdefault("api_key", OPENAI_KEY)
+    return openai.OpenAI(**options)
+
+
+def anthropic_client(**options: Any) -> anthropic.Anthropic:
+    """An Anthropic client for the simulated provider, without the SDK's own retries."""
+    options.setdefault("max_retries", 0)
+    options.setdefault("api_key", ANTHROPIC_KEY)
+    return anthropic.Anthropic(**options)
+
+
+def _auth_headers(provider: str) -> dict[str, str]:
+    if provider == "openai":
+        return {"authorization": f"Bearer {OPENAI_KEY}", "content-type": "application/json"}
+    return {
+        "x-api-key": ANTHROPIC_KEY,
+        "anthropic-version": _ANTHROPIC_VERSION,
+        "content-type": "application/json",
+    }
+
+
+def _text_of(provider: str, payload: dict[str, Any]) -> str:
+    if provider == "openai":
+        return str(payload["choices"][0]["message"]["content"] or "")
+    return "".join(
+        block.get("text", "") for block in payload["content"] if block.get("type") == "text"
+    )
+
+
+def replayed_texts(calls: list[FakeCall], *, seed: int = 0) -> list[str | None]:
+    """The text each successful generation call was answered with, recovered by replay.
+
+    The simulated provider is deterministic for a seed: sending the same successful requests, in
+    the same order, to a fresh provider with that seed gives the same answers. Entries for calls
+    that were not a successful, non-streamed generation are ``None``.
+    """
+    fresh = FakeProvider(seed=seed)
+    texts: list[str | None] = []
+    for call in calls:
+        generation = call.path.endswith(("/chat/completions", "/messages"))
+        if not generation or call.status != 200 or call.streamed or call.body is None:
+            texts.append(None)
+            continue
+        request = FakeRequest(
+            method=call.method,
+            path=call.path,
+            headers=_auth_headers(call.provider),
+            body=json.dumps(call.body).encode(),
+        )
+        response = fresh.handle(request)
+        if response is None or response.status != 200:
+            texts.append(None)
+            continue
+        texts.append(_text_of(call.provider, json.loads(response.body)))
+    return texts
