@@ -137,7 +137,7 @@ class RateLimiter:
     bucket is full meanwhile it refills nothing while ours does; so the limiter keeps
     ``headroom`` seconds of refill in reserve. That costs only part of the first burst, never the
     steady rate. 0 (the default) models the provider's bucket exactly; 0.5-1 s suits a real API's
-    per-minute limits, and a demo with ``period=1`` needs about 0.1 s.
+    per-minute limits, and a demo with ``period=1`` on a busy laptop about 0.25 s.
 
     ``clock``, ``sleep`` and ``async_sleep`` are injectable so tests and notebooks can run a
     minute in no time.

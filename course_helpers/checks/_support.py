@@ -107,20 +107,22 @@ def replayed_texts(calls: list[FakeCall], *, seed: int = 0) -> list[str | None]:
 
     The simulated provider is deterministic for a seed: sending the same successful requests, in
     the same order, to a fresh provider with that seed gives the same answers. Entries for calls
-    that were not a successful, non-streamed generation are ``None``.
+    that were not a successful generation are ``None``.
     """
     fresh = FakeProvider(seed=seed)
     texts: list[str | None] = []
     for call in calls:
         generation = call.path.endswith(("/chat/completions", "/messages"))
-        if not generation or call.status != 200 or call.streamed or call.body is None:
+        if not generation or call.status != 200 or not isinstance(call.body, dict):
             texts.append(None)
             continue
+        # A streamed answer draws the same text as the same request unstreamed.
+        body = {k: v for k, v in call.body.items() if k not in ("stream", "stream_options")}
         request = FakeRequest(
             method=call.method,
             path=call.path,
             headers=_auth_headers(call.provider),
-            body=json.dumps(call.body).encode(),
+            body=json.dumps(body).encode(),
         )
         response = fresh.handle(request)
         if response is None or response.status != 200:

@@ -1,4 +1,4 @@
-"""The relay's Starlette app: ``POST /chat`` (SSE), ``GET /`` (the page), ``/history``, ``/healthz``.
+"""The relay's Starlette app: ``POST /chat`` (SSE), ``GET /`` (the page), history, health.
 
 >>> app = create_app()          # doctest: +SKIP
 >>> handle = serve_in_thread(app)  # doctest: +SKIP  (course_helpers.server.runner)

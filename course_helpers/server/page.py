@@ -50,7 +50,8 @@ exchange is logged (see <a href="/history">/history</a>), also when you press St
 <p>Time to first token: <span id="ttft">–</span></p>
 <p id="meta"></p>
 <p id="error"></p>
-<h2 style="font-size:1.1rem">Recent exchanges <button id="refresh" type="button">Refresh</button></h2>
+<h2 style="font-size:1.1rem">Recent exchanges
+  <button id="refresh" type="button">Refresh</button></h2>
 <ul id="history"></ul>
 <script>
 "use strict";
@@ -148,7 +149,8 @@ async function send() {
     }
   } catch (err) {
     if (err.name === "AbortError") {
-      $("status").textContent = "Stopped: the relay logs the partial answer as client_disconnected.";
+      $("status").textContent =
+        "Stopped: the relay logs the partial answer as client_disconnected.";
     } else {
       $("status").textContent = "Failed.";
       $("error").textContent = String(err.message || err);

@@ -228,7 +228,7 @@ class SSERelay:
         response: LLMResponse | None,
         error: BaseException | None,
     ) -> None:
-        """Write the exchange once. The write runs in a thread and finishes even if we are cancelled."""
+        """Write the exchange once, in a thread (the write finishes even if we are cancelled)."""
         progress = self.progress
         progress.logged = True
         latency = progress.elapsed()

@@ -118,7 +118,7 @@ class ExchangeStore:
         self._db.execute(_SCHEMA)
 
     def write(self, record: ExchangeRecord) -> None:
-        """Store one exchange (an ``exchange_id`` already stored is an ``sqlite3.IntegrityError``)."""
+        """Store one exchange; storing an ``exchange_id`` twice is an ``sqlite3.IntegrityError``."""
         values = asdict(record)
         values["messages"] = json.dumps(record.messages, ensure_ascii=False)
         values["prompt"] = record.prompt
@@ -158,6 +158,7 @@ class ExchangeStore:
 
 
 def _as_dict(row: sqlite3.Row) -> dict[str, Any]:
-    entry = {key: row[key] for key in row.keys() if key != "seq"}
+    entry = dict(row)
+    del entry["seq"]
     entry["messages"] = json.loads(entry["messages"])
     return entry

@@ -60,7 +60,7 @@ class ChatInput:
 
 
 def parse_chat(body: bytes, *, limits: Limits, default: Target) -> ChatInput:
-    """Validate a ``POST /chat`` body; ``Rejected`` (400 or 413) says what is wrong and how to fix it.
+    """Validate a ``POST /chat`` body; ``Rejected`` (400 or 413) says what is wrong and what to do.
 
     ``default`` is the ``(provider, model)`` used when the request names neither.
     """

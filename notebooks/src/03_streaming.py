@@ -52,7 +52,9 @@ chunks = list(stream)
 print(len(chunks), "chunks, all with the same id:", len({chunk.id for chunk in chunks}) == 1)
 for chunk in [*chunks[:3], chunks[-1]]:
     choice = chunk.choices[0]
-    print(f"role={choice.delta.role!r:<12} content={choice.delta.content!r:<10} finish_reason={choice.finish_reason!r}")
+    delta = choice.delta
+    finish = choice.finish_reason
+    print(f"role={delta.role!r:<12} content={delta.content!r:<6} finish_reason={finish!r}")
 
 # %% [markdown]
 # The full answer is the concatenation of the deltas. Note the `or ""`: the first and last deltas
@@ -79,7 +81,7 @@ stream = client.chat.completions.create(
 chunks = list(stream)
 last = chunks[-1]
 print("last chunk's choices:", last.choices)
-print("last chunk's usage:  ", last.usage.prompt_tokens, "in +", last.usage.completion_tokens, "out")
+print(f"last chunk's usage:   {last.usage.prompt_tokens} in + {last.usage.completion_tokens} out")
 
 # %% [markdown]
 # That empty list breaks the loop that most tutorials print, `chunk.choices[0].delta.content`,
@@ -196,7 +198,8 @@ start, message_delta = events[0], events[-2]
 print("input tokens: ", start.message.usage.input_tokens)
 print("output tokens:", message_delta.usage.output_tokens)
 print("stop_reason:  ", message_delta.delta.stop_reason)
-print("".join(e.delta.text for e in events if e.type == "content_block_delta" and e.delta.type == "text_delta"))
+deltas = [e.delta for e in events if e.type == "content_block_delta"]
+print("".join(delta.text for delta in deltas if delta.type == "text_delta"))
 
 # %% [markdown]
 # On the wire there is one more event: Anthropic sends `ping` events to keep the connection alive,
@@ -209,8 +212,11 @@ with claude.messages.with_streaming_response.create(
     messages=[{"role": "user", "content": "Tell me a joke"}],
     stream=True,
 ) as response:
-    wire_events = [line.removeprefix("event: ") for line in response.iter_lines() if line.startswith("event:")]
-print("ping on the wire:", "ping" in wire_events, "| ping from the SDK:", "ping" in {e.type for e in events})
+    wire_events = [
+        line.removeprefix("event: ") for line in response.iter_lines() if line.startswith("event:")
+    ]
+print("ping on the wire:  ", "ping" in wire_events)
+print("ping from the SDK: ", "ping" in {event.type for event in events})
 
 # %% [markdown]
 # ### Anthropic's `messages.stream()` helper
@@ -233,7 +239,9 @@ with claude.messages.stream(
         print(text, end="")
     message = stream.get_final_message()
 
-print("\nstop_reason:", message.stop_reason, "| usage:", message.usage.input_tokens, "in +", message.usage.output_tokens, "out")
+usage = message.usage
+print(f"\nstop_reason: {message.stop_reason}")
+print(f"usage: {usage.input_tokens} in + {usage.output_tokens} out")
 
 # %% [markdown]
 # In Node.js (`@anthropic-ai/sdk`), the helper reads the same:
@@ -268,7 +276,9 @@ async def openai_answer(prompt: str) -> str:
     stream = await async_openai.chat.completions.create(
         model="gpt-5.4-mini", messages=[{"role": "user", "content": prompt}], stream=True
     )
-    return "".join([chunk.choices[0].delta.content or "" async for chunk in stream if chunk.choices])
+    return "".join(
+        [chunk.choices[0].delta.content or "" async for chunk in stream if chunk.choices]
+    )
 
 
 async def claude_answer(prompt: str) -> str:
@@ -338,14 +348,16 @@ plot_stream_timing(arrivals, total)
 # %%
 from course_helpers.display import StreamView
 
-with StreamView("claude-haiku-5-5") as view:
-    with claude.messages.stream(
+with (
+    StreamView("claude-haiku-5-5") as view,
+    claude.messages.stream(
         model="claude-haiku-5-5",
         max_tokens=400,
         messages=[{"role": "user", "content": "Write a short story about a robot"}],
-    ) as stream:
-        for text in stream.text_stream:
-            view.feed(text)
+    ) as stream,
+):
+    for text in stream.text_stream:
+        view.feed(text)
 
 # %%
 print(len(view.text), "characters in", len(view.arrivals), "pieces; finished:", view.done)
@@ -382,7 +394,7 @@ with FakeProvider() as fake:
         print(f"{type(exc).__name__}: {exc.message}")
 
 print("text so far:", repr("".join(received)))
-print("requests sent:", len(fake.calls), "| HTTP status:", fake.calls[0].status, "(the SDK's max_retries=2 did not apply)")
+print("requests sent:", len(fake.calls), "| HTTP status of the stream:", fake.calls[0].status)
 
 # %% [markdown]
 # Anthropic reports a mid-stream error as an `error` event. The SDK raises `APIStatusError` with
@@ -404,7 +416,8 @@ with FakeProvider() as fake:
             for text in stream.text_stream:
                 received.append(text)
     except anthropic.APIStatusError as exc:
-        print(f"{type(exc).__name__}: status_code={exc.status_code}, error type={exc.body['error']['type']}")
+        error_type = exc.body["error"]["type"]
+        print(f"{type(exc).__name__}: status_code={exc.status_code}, error type={error_type}")
 
 print("text so far:", repr("".join(received)))
 print("requests sent:", len(fake.calls))
@@ -456,8 +469,10 @@ def relay(prompt: str):
     pieces, usage, status = [], None, "interrupted"
     try:
         stream = client.chat.completions.create(
-            model="gpt-5.4-mini", messages=[{"role": "user", "content": prompt}],
-            stream=True, stream_options={"include_usage": True},
+            model="gpt-5.4-mini",
+            messages=[{"role": "user", "content": prompt}],
+            stream=True,
+            stream_options={"include_usage": True},
         )
         for chunk in stream:
             usage = chunk.usage or usage
@@ -470,7 +485,11 @@ def relay(prompt: str):
         raise
     finally:  # runs on success, on error, and when the browser goes away (generator closed)
         output_tokens = usage.completion_tokens if usage else None
-        db.execute("INSERT INTO exchanges VALUES (?, ?, ?, ?)", (prompt, "".join(pieces), output_tokens, status))
+        db.execute(
+            "INSERT INTO exchanges VALUES (?, ?, ?, ?)",
+            (prompt, "".join(pieces), output_tokens, status),
+        )
+
 
 # %% [markdown]
 # One complete stream, and one the "browser" abandons after three pieces: both are logged.

@@ -1,0 +1,205 @@
+"""Run an exercise's checks with a time limit each, and show the outcome as a panel.
+
+``check("ex04_retry", retry_call)`` is what a learner runs; ``grade_namespace`` is what the
+instructor's grader runs in the learner's kernel after the notebook has executed.
+"""
+
+from __future__ import annotations
+
+import html
+import threading
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from course_helpers.checks._support import stop_simulations
+from course_helpers.checks.base import Check
+from course_helpers.checks.registry import EXERCISES
+
+__all__ = ["MIME_TYPE", "CheckOutcome", "CheckResult", "check", "grade_namespace", "run_check"]
+
+MIME_TYPE = "application/vnd.course-helpers.check+json"
+"""The machine-readable form of a ``CheckResult`` in a notebook's outputs."""
+
+_NOT_WRITTEN = "not written yet: the stub still raises NotImplementedError"
+
+
+@dataclass(frozen=True)
+class CheckOutcome:
+    """One check's verdict: ``message`` says what was expected and what happened."""
+
+    name: str
+    passed: bool
+    message: str = ""
+    hint: str = ""
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"name": self.name, "passed": self.passed, "message": self.message}
+
+
+@dataclass
+class CheckResult:
+    """Every check of one exercise, shown as a panel in a notebook."""
+
+    exercise_id: str
+    results: list[CheckOutcome] = field(default_factory=list)
+    title: str = ""
+    error: str | None = None
+
+    @property
+    def passed(self) -> bool:
+        """Whether every check passed (and there was at least one)."""
+        return bool(self.results) and all(outcome.passed for outcome in self.results)
+
+    @property
+    def score(self) -> int:
+        return sum(outcome.passed for outcome in self.results)
+
+    @property
+    def total(self) -> int:
+        return len(self.results)
+
+    def as_dict(self) -> dict[str, Any]:
+        """The form the grader reads (``application/vnd.course-helpers.check+json``)."""
+        return {
+            "exercise": self.exercise_id,
+            "passed": self.passed,
+            "score": self.score,
+            "total": self.total,
+            "error": self.error,
+            "checks": [outcome.as_dict() for outcome in self.results],
+        }
+
+    def headline(self) -> str:
+        verdict = "all checks passed" if self.passed else f"{self.score}/{self.total} checks passed"
+        mark = "✅" if self.passed else "❌"
+        return f"{mark} {self.exercise_id}: {verdict}"
+
+    def __str__(self) -> str:
+        lines = [self.headline()]
+        for outcome in self.results:
+            if outcome.passed:
+                lines.append(f"  ✅ {outcome.name}")
+            else:
+                hint = f" Hint: {outcome.hint}" if outcome.hint else ""
+                lines.append(f"  ❌ {outcome.name} — {outcome.message}{hint}")
+        return "\n".join(lines)
+
+    def __repr__(self) -> str:
+        return str(self)
+
+    def _repr_html_(self) -> str:
+        colour = "#1a7f37" if self.passed else "#cf222e"
+        rows = []
+        for outcome in self.results:
+            mark = "✅" if outcome.passed else "❌"
+            detail = ""
+            if not outcome.passed:
+                detail = f"<div>{html.escape(outcome.message)}</div>"
+                if outcome.hint:
+                    detail += f"<div style='color:#57606a'>Hint: {html.escape(outcome.hint)}</div>"
+            rows.append(
+                "<tr><td style='vertical-align:top;padding:2px 6px'>"
+                f"{mark}</td><td style='text-align:left;padding:2px 6px'>"
+                f"<b>{html.escape(outcome.name)}</b>{detail}</td></tr>"
+            )
+        title = f" · {html.escape(self.title)}" if self.title else ""
+        return (
+            f"<div style='border:2px solid {colour};border-radius:6px;padding:6px 10px'>"
+            f"<div style='font-weight:bold;color:{colour}'>{html.escape(self.headline())}"
+            f"{title}</div><table>{''.join(rows)}</table></div>"
+        )
+
+    def _repr_mimebundle_(
+        self, include: Iterable[str] | None = None, exclude: Iterable[str] | None = None
+    ) -> dict[str, Any]:
+        return {"text/plain": str(self), "text/html": self._repr_html_(), MIME_TYPE: self.as_dict()}
+
+
+def _failure_message(exc: BaseException) -> str:
+    if isinstance(exc, AssertionError):
+        return str(exc) or "an assertion failed"
+    if isinstance(exc, NotImplementedError):
+        return _NOT_WRITTEN
+    text = str(exc)
+    return f"your code raised {type(exc).__name__}" + (f": {text}" if text else "")
+
+
+def run_check(item: Check, candidate: object) -> CheckOutcome:
+    """Run one check in a daemon thread, failing it if it takes longer than ``item.timeout``."""
+    box: dict[str, BaseException | None] = {}
+
+    def target() -> None:
+        try:
+            item.fn(candidate)
+            box["error"] = None
+        except BaseException as exc:  # the learner's code may raise anything, even SystemExit
+            box["error"] = exc
+
+    worker = threading.Thread(target=target, name=f"check: {item.name}", daemon=True)
+    worker.start()
+    worker.join(item.timeout)
+    if worker.is_alive():
+        if worker.ident is not None:
+            stop_simulations(worker.ident)
+        return CheckOutcome(
+            item.name,
+            False,
+            f"took longer than {item.timeout:g} s — does it loop forever or sleep too long?",
+            item.hint,
+        )
+    error = box.get("error")
+    if error is None:
+        return CheckOutcome(item.name, True)
+    return CheckOutcome(item.name, False, _failure_message(error), item.hint)
+
+
+def check(exercise_id: str, candidate: object, *, only: Iterable[str] | None = None) -> CheckResult:
+    """Run the checks of ``exercise_id`` against ``candidate`` and return the panel.
+
+    >>> check("ex08_rpm_vs_tpm", binding_limit)   # doctest: +SKIP
+
+    ``only`` restricts the run to the named checks (the default runs them all).
+    """
+    exercise = EXERCISES.get(exercise_id)
+    if exercise is None:
+        known = ", ".join(sorted(EXERCISES))
+        raise KeyError(f"unknown exercise {exercise_id!r}: the exercises are {known}")
+    checks = exercise.checks
+    if only is not None:
+        checks = [exercise.check_named(name) for name in only]
+    outcomes = [run_check(item, candidate) for item in checks]
+    return CheckResult(exercise_id, outcomes, title=exercise.title)
+
+
+def _missing(exercise_id: str, message: str) -> CheckResult:
+    exercise = EXERCISES[exercise_id]
+    outcomes = [CheckOutcome(item.name, False, message, item.hint) for item in exercise.checks]
+    return CheckResult(exercise_id, outcomes, title=exercise.title, error=message)
+
+
+def grade_namespace(namespace: Mapping[str, Any], exercise_ids: list[str]) -> dict[str, Any]:
+    """Check each exercise's target as the learner's namespace defines it (the grader's view).
+
+    Returns ``{"exercises": {id: {"checks": [{"name", "passed", "message"}], "error": ...}}}``;
+    ``error`` says why no check could run (target not defined, unknown exercise), else ``None``.
+    """
+    report: dict[str, Any] = {}
+    for exercise_id in exercise_ids:
+        exercise = EXERCISES.get(exercise_id)
+        if exercise is None:
+            report[exercise_id] = {"checks": [], "error": f"unknown exercise {exercise_id!r}"}
+            continue
+        if exercise.target not in namespace:
+            result = _missing(
+                exercise_id,
+                f"`{exercise.target}` is not defined — did the cell that defines it run "
+                "without errors?",
+            )
+        else:
+            result = check(exercise_id, namespace[exercise.target])
+        report[exercise_id] = {
+            "checks": [outcome.as_dict() for outcome in result.results],
+            "error": result.error,
+        }
+    return {"exercises": report}
