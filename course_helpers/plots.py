@@ -1,8 +1,9 @@
 """Pictures for the notebooks: backoff schedules, a rate-limit timeline, a budget meter.
 
-Each plot returns a ``matplotlib.figure.Figure`` built without ``pyplot`` (no global state, no
-figure shown twice): make it the last expression of a cell, or ``display(fig)``. Sizes are fixed,
-so a notebook's stored ``<Figure size 1000x400 with 2 Axes>`` is the same on every machine.
+Each plot returns a :class:`Figure` (matplotlib's, able to show itself as a PNG) built without
+``pyplot`` (no global state, no figure shown twice): make it the last expression of a cell, or
+``display(fig)``. Sizes and dpi are fixed, so a notebook's stored
+``<Figure size 1000x400 with 2 Axes>`` is the same on every machine and under every backend.
 
 >>> from course_helpers.retry import RetryPolicy
 >>> plot_backoff_schedules(RetryPolicy(base_delay=0.5, max_delay=8.0), seed=0)
@@ -13,13 +14,14 @@ so a notebook's stored ``<Figure size 1000x400 with 2 Axes>`` is the same on eve
 
 from __future__ import annotations
 
+import io
 import random
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Protocol
 
 from matplotlib.axes import Axes
-from matplotlib.figure import Figure
+from matplotlib.figure import Figure as MplFigure
 
 from course_helpers.retry import RetryPolicy
 
@@ -30,6 +32,7 @@ __all__ = [
     "BACKOFF_FIGSIZE",
     "TIMELINE_FIGSIZE",
     "BudgetMeter",
+    "Figure",
     "RequestEvent",
     "budget_meter",
     "plot_backoff_schedules",
@@ -42,6 +45,19 @@ TIMELINE_FIGSIZE = (10.0, 4.5)
 _NO_JITTER = "#444444"
 _JITTER = "#1f77b4"
 _REFUSED = "#d62728"
+
+
+class Figure(MplFigure):
+    """matplotlib's ``Figure`` that also shows itself as a PNG in a notebook, whatever the backend.
+
+    Built without ``pyplot``, a figure is not drawn by the inline backend at the end of a cell;
+    ``_repr_png_`` lets IPython display it when it is a cell's value, even under ``MPLBACKEND=Agg``.
+    """
+
+    def _repr_png_(self) -> bytes:
+        buffer = io.BytesIO()
+        self.savefig(buffer, format="png", dpi=80, bbox_inches="tight")
+        return buffer.getvalue()
 
 
 # --------------------------------------------------------------------------------------------
@@ -77,7 +93,7 @@ def plot_backoff_schedules(
     numbers = list(range(1, retries + 1))
     steps = [steady.backoff(n - 1) for n in numbers]
 
-    figure = Figure(figsize=BACKOFF_FIGSIZE, layout="constrained")
+    figure = Figure(figsize=BACKOFF_FIGSIZE, dpi=100, layout="constrained")
     left, right = figure.subplots(1, 2)
     left.fill_between(numbers, 0, steps, color=_JITTER, alpha=0.12, label="full jitter draws from")
     for run in range(runs):
@@ -162,7 +178,7 @@ def plot_rate_limit_timeline(
         raise ValueError("period is the limits' window in seconds and must be positive.")
     ordered = sorted((_as_event(item) for item in events), key=lambda event: event.time)
     end = max([event.time for event in ordered] + [0.0]) * 1.05 or period
-    figure = Figure(figsize=TIMELINE_FIGSIZE, layout="constrained")
+    figure = Figure(figsize=TIMELINE_FIGSIZE, dpi=100, layout="constrained")
     axes: Sequence[Axes] = figure.subplots(1, 2)
     panels = (("Requests", rpm, [1] * len(ordered)), ("Tokens", tpm, [e.tokens for e in ordered]))
     for ax, (name, limit, charges) in zip(axes, panels, strict=True):

@@ -532,3 +532,17 @@ def test_keys_have_separate_buckets() -> None:
         assert create(other).choices
         with pytest.raises(openai.RateLimitError):
             create(client())
+
+
+def test_developer_and_system_messages_steer_the_answer_like_anthropics_system() -> None:
+    question = {"role": "user", "content": "What is the capital of France?"}
+    with FakeProvider():
+        client = openai.OpenAI(api_key="sk-test")
+        plain = client.chat.completions.create(model="gpt-5.4-mini", messages=[question])
+        for role in ("developer", "system"):
+            brief = client.chat.completions.create(
+                model="gpt-5.4-mini",
+                messages=[{"role": role, "content": "Answer in one word."}, question],
+            )
+            assert brief.choices[0].message.content == "Paris."
+    assert plain.choices[0].message.content != "Paris."

@@ -34,7 +34,10 @@ def _get(url: str) -> tuple[int, bytes]:
 @pytest.mark.skipif(not (ROOT / ".venv" / "bin" / "jupyter").exists(), reason="needs make's .venv")
 def test_make_lab_serves_the_course() -> None:
     port, token = _free_port(), "course-test-token"
-    args = f"--no-browser --ServerApp.ip=127.0.0.1 --ServerApp.port={port} --IdentityProvider.token={token}"
+    args = (
+        f"--no-browser --ServerApp.ip=127.0.0.1 --ServerApp.port={port} "
+        f"--IdentityProvider.token={token}"
+    )
     process = subprocess.Popen(
         ["make", "--no-print-directory", "lab", f"LAB_ARGS={args}"],
         cwd=ROOT,

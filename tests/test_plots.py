@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
+import matplotlib
 import numpy as np
 import pytest
 from matplotlib.collections import PathCollection
@@ -40,7 +41,8 @@ def scatter_points(fig: Figure, panel: int) -> list[np.ndarray]:
 
 
 def test_backoff_plot_has_a_fixed_size_and_two_panels() -> None:
-    fig = plot_backoff_schedules(POLICY, seed=0)
+    with matplotlib.rc_context({"figure.dpi": 72}):  # an inline backend may change the default
+        fig = plot_backoff_schedules(POLICY, seed=0)
     assert repr(fig) == "<Figure size 1000x400 with 2 Axes>"
 
 
@@ -179,3 +181,8 @@ def test_meter_displays_as_a_widget_with_its_text_as_plain_repr() -> None:
     bundle = meter._repr_mimebundle_()
     assert bundle["text/plain"] == meter.text() == repr(meter)
     assert bundle["application/vnd.jupyter.widget-view+json"]["model_id"] == meter.widget.model_id
+
+
+def test_figures_render_as_png_without_pyplot() -> None:
+    png = plot_backoff_schedules(POLICY, seed=0)._repr_png_()
+    assert png.startswith(b"\x89PNG\r\n\x1a\n") and len(png) > 10_000

@@ -16,6 +16,10 @@ compares on every ``make test``. Usage::
     python tools/build_notebooks.py                 # every notebook
     python tools/build_notebooks.py 00_setup        # one notebook
     python tools/build_notebooks.py --check         # fail if a .ipynb is not built from its source
+    python tools/build_notebooks.py --dir solutions ex04_retry   # solutions/src -> solutions/
+
+With ``--dir solutions`` the sources are ``solutions/src/*.py`` and each notebook also records
+``metadata["course"] = {"exercise": "<name>"}``, which the grader reads.
 """
 
 from __future__ import annotations
@@ -33,6 +37,7 @@ from nbclient import NotebookClient
 ROOT = Path(__file__).resolve().parent.parent
 SOURCES = ROOT / "notebooks" / "src"
 OUTPUT = ROOT / "notebooks"
+FOLDERS = ("notebooks", "solutions")
 _CELL = re.compile(r"^# %%(?P<md> \[markdown\])?(?: tags=(?P<tags>\[.*\]))?\s*$")
 KERNEL_ENV = {
     "COURSE_MODE": "offline",
@@ -78,10 +83,13 @@ def parse(source: str) -> list[nbformat.NotebookNode]:
     return cells
 
 
-def build(name: str, *, execute: bool = True) -> Path:
-    """Write notebooks/<name>.ipynb from notebooks/src/<name>.py, executed unless told not to."""
-    cells = parse((SOURCES / f"{name}.py").read_text(encoding="utf-8"))
+def build(name: str, *, execute: bool = True, folder: str = "notebooks") -> Path:
+    """Write <folder>/<name>.ipynb from <folder>/src/<name>.py, executed unless told not to."""
+    sources, output = ROOT / folder / "src", ROOT / folder
+    cells = parse((sources / f"{name}.py").read_text(encoding="utf-8"))
     notebook = nbformat.v4.new_notebook(cells=cells)
+    if folder == "solutions":
+        notebook.metadata["course"] = {"exercise": name}
     notebook.metadata["kernelspec"] = {
         "name": "python3",
         "display_name": "Python 3",
@@ -100,7 +108,7 @@ def build(name: str, *, execute: bool = True) -> Path:
                 notebook,
                 timeout=120,
                 kernel_name="python3",
-                resources={"metadata": {"path": str(OUTPUT)}},
+                resources={"metadata": {"path": str(output)}},
             ).execute()
         finally:
             for key, value in saved.items():
@@ -108,16 +116,17 @@ def build(name: str, *, execute: bool = True) -> Path:
                     os.environ.pop(key, None)
                 else:
                     os.environ[key] = value
-    target = OUTPUT / f"{name}.ipynb"
+    target = output / f"{name}.ipynb"
     nbformat.write(notebook, target)
     return target
 
 
-def check() -> list[str]:
+def check(folder: str = "notebooks") -> list[str]:
     """Names of notebooks whose cells differ from their source."""
     stale = []
-    for source in sorted(SOURCES.glob("*.py")):
-        target = OUTPUT / f"{source.stem}.ipynb"
+    sources, output = ROOT / folder / "src", ROOT / folder
+    for source in sorted(sources.glob("*.py")):
+        target = output / f"{source.stem}.ipynb"
         expected = [(c.cell_type, c.source) for c in parse(source.read_text(encoding="utf-8"))]
         actual = (
             []
@@ -137,15 +146,23 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--check", action="store_true", help="only check that notebooks match sources"
     )
+    parser.add_argument(
+        "--dir", choices=FOLDERS, default="notebooks", help="which notebooks (default: notebooks)"
+    )
     args = parser.parse_args(argv)
+    option = "" if args.dir == "notebooks" else f" --dir {args.dir}"
     if args.check:
-        stale = check()
+        stale = check(args.dir)
         for name in stale:
-            print(f"notebooks/{name}.ipynb is stale: run python tools/build_notebooks.py {name}")
+            print(
+                f"{args.dir}/{name}.ipynb is stale: "
+                f"run python tools/build_notebooks.py{option} {name}"
+            )
         return 1 if stale else 0
-    names = args.names or [path.stem for path in sorted(SOURCES.glob("*.py"))]
+    sources = ROOT / args.dir / "src"
+    names = args.names or [path.stem for path in sorted(sources.glob("*.py"))]
     for name in names:
-        print(f"built {build(name).relative_to(ROOT)}")
+        print(f"built {build(name, folder=args.dir).relative_to(ROOT)}")
     return 0
 
 

@@ -1,8 +1,8 @@
 """ex01 · First calls: ask both providers, get one normalised answer from each.
 
-The learner writes ``ask_both(openai_client, anthropic_client, prompt, *, max_tokens=300)`` returning
-``{"openai": Answer, "anthropic": Answer}`` where each answer has ``text``, ``input_tokens``,
-``output_tokens`` and ``stop_reason`` (``"stop"`` or ``"length"``).
+The learner writes ``ask_both(openai_client, anthropic_client, prompt, *, max_tokens=300)``
+returning ``{"openai": Answer, "anthropic": Answer}`` where each answer has ``text``,
+``input_tokens``, ``output_tokens`` and ``stop_reason`` (``"stop"`` or ``"length"``).
 """
 
 from __future__ import annotations
@@ -73,7 +73,7 @@ def check_shape(ask_both: AskBoth) -> None:
 
 def check_texts(ask_both: AskBoth) -> None:
     answers, _, calls = _run(ask_both, 300)
-    replayed = {
+    replayed: dict[str, str | None] = {
         call.provider: text
         for call, text in zip(calls, replayed_texts(calls), strict=True)
         if text is not None

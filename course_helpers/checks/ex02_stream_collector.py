@@ -123,7 +123,7 @@ def check_anthropic_cut(collector: Collector) -> None:
 def _thinking_stream() -> Iterator[Any]:
     """An anthropic stream whose first block is extended thinking, as the SDK yields it."""
     usage = {"input_tokens": 21, "output_tokens": 1}
-    message = {
+    message: dict[str, Any] = {
         "id": "msg_check",
         "type": "message",
         "role": "assistant",

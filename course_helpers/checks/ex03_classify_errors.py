@@ -1,4 +1,5 @@
-"""ex03 · Classify errors: from a provider's exception, decide whether to retry and how long to wait.
+"""ex03 · Classify errors: from a provider's exception, decide whether to retry and how long to
+wait.
 
 The learner writes ``decide(exc) -> Decision(retriable, wait)``: ``wait`` is the number of seconds
 the server asked for (``retry-after-ms`` or ``retry-after``), or ``None`` when it did not say.
@@ -23,7 +24,7 @@ from course_helpers.checks.base import Check, Exercise, attribute, describe, exp
 __all__ = ["EXERCISE", "raised"]
 
 Decide = Callable[[BaseException], Any]
-_ASK = [{"role": "user", "content": "Say hello"}]
+_ASK: Any = [{"role": "user", "content": "Say hello"}]
 
 
 def raised(
@@ -40,6 +41,7 @@ def raised(
         if fault:
             fake.fail_next(provider=provider, **fault)  # type: ignore[arg-type]
         try:
+            reply: Any
             if provider == "openai":
                 client = openai_client(**options)
                 reply = client.chat.completions.create(
@@ -87,8 +89,11 @@ def _expect_wait(what: str, wait: Any, expected: float | None) -> None:
         )
         return
     ok = isinstance(wait, int | float) and math.isclose(wait, expected, abs_tol=1e-6)
-    expect(ok, f"{what}: the server asked for {expected:g} s, so wait should be "
-           f"{expected:g}, got {describe(wait)}")
+    expect(
+        ok,
+        f"{what}: the server asked for {expected:g} s, so wait should be "
+        f"{expected:g}, got {describe(wait)}",
+    )
 
 
 def check_rate_limit(decide: Decide) -> None:

@@ -311,7 +311,8 @@ class FakeProvider:
     seconds, per API key. ``ttft`` and ``token_delay`` are seconds. ``fault_rate`` makes that
     fraction of generation requests fail with a fault drawn from ``fault_statuses`` (HTTP statuses
     or ``"quota"``, ``"hang"``, ``"drop"``, ``"mid_stream"``), reproducibly for a ``seed``.
-    ``fault_retry_after`` is the ``retry-after`` (seconds) of injected 429/503/529 responses (``None``: none).
+    ``fault_retry_after`` is the ``retry-after`` (seconds) of injected 429/503/529 responses
+    (``None``: send none).
     ``providers`` lists what is simulated: requests for another provider pass through untouched.
     """
 

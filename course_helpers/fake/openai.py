@@ -14,6 +14,7 @@ import json
 import math
 import re
 import string
+from collections.abc import Mapping
 from typing import Any
 
 from course_helpers.catalog import ModelInfo, RetiredModel, list_models
@@ -23,6 +24,7 @@ from course_helpers.fake.core import (
     FakeProvider,
     Fault,
     Outcome,
+    content_text,
     json_response,
     last_user_text,
     parse_json_object,
@@ -360,7 +362,7 @@ def _chat(fake: FakeProvider, request: FakeRequest) -> Outcome:
         provider="openai",
         model=model,
         messages=messages,
-        system=None,
+        system=_instructions(messages),
         prompt=last_user_text(messages),
         n=n,
         max_tokens=max_out,
@@ -423,6 +425,16 @@ def _chat(fake: FakeProvider, request: FakeRequest) -> Outcome:
 
 def _content_type(streaming: bool) -> str:
     return "text/event-stream; charset=utf-8" if streaming else "application/json"
+
+
+def _instructions(messages: list[Any]) -> str | None:
+    """The text of the system / developer messages: they steer the answer as Anthropic's system."""
+    texts = [
+        content_text(m.get("content"))
+        for m in messages
+        if isinstance(m, Mapping) and m.get("role") in ("system", "developer")
+    ]
+    return "\n".join(texts) or None
 
 
 def _usage(prompt_tokens: int, completion_tokens: int) -> dict[str, Any]:

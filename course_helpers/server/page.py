@@ -22,7 +22,8 @@ PAGE = """<!doctype html>
   .hint, #status, #meta, #history li { color: #5f6368; font-size: .9rem; }
   textarea { width: 100%; box-sizing: border-box; font: inherit; padding: .5rem; min-height: 5rem; }
   .row { display: flex; gap: .5rem; align-items: center; margin: .5rem 0; flex-wrap: wrap; }
-  button { font: inherit; padding: .35rem 1rem; }
+  button, select { font: inherit; padding: .35rem 1rem; }
+  #refresh { font-size: .8rem; padding: .1rem .6rem; margin-left: .5rem; }
   #answer { white-space: pre-wrap; border: 1px solid #d2d2d7; border-radius: 6px; padding: .75rem;
             min-height: 6rem; background: #fafafa; }
   #answer.error { border-color: #c5221f; }

@@ -42,7 +42,7 @@ from typing import Any
 
 from starlette.types import Message, Receive, Scope, Send
 
-from course_helpers.client import LLMClient, LLMResponse
+from course_helpers.client import AsyncLLMStream, LLMClient, LLMResponse
 from course_helpers.errors import LLMError
 from course_helpers.server.store import ExchangeOutcome, ExchangeRecord, ExchangeStore, utc_now
 from course_helpers.server.validation import ChatInput
@@ -164,8 +164,11 @@ class SSERelay:
     async def _pump(self, queue: asyncio.Queue[_Event]) -> None:
         """Read the provider's stream into the queue; the only task that touches the stream."""
         chat = self.chat
-        stream = self.client.astream(chat.messages, model=chat.model, max_tokens=chat.max_tokens)
+        stream: AsyncLLMStream | None = None
         try:
+            stream = self.client.astream(
+                chat.messages, model=chat.model, max_tokens=chat.max_tokens
+            )
             async for text in stream:
                 if self.progress.first_delta_at is None:
                     self.progress.first_delta_at = time.perf_counter()
@@ -177,7 +180,8 @@ class SSERelay:
             logger.exception("relay %s failed", self.exchange_id)
             queue.put_nowait(_Failed(error))
         finally:
-            await stream.aclose()
+            if stream is not None:
+                await stream.aclose()
 
     async def _relay(self, queue: asyncio.Queue[_Event], send: Send) -> ExchangeOutcome:
         """Send events as they arrive until the stream ends or the browser leaves; the outcome."""
@@ -191,6 +195,9 @@ class SSERelay:
             if isinstance(event, _Delta):
                 self.progress.parts.append(event.text)
                 await _body(send, format_event("delta", {"text": event.text}))
+                # Yield to the loop between deltas even when they arrive in a burst: it notices a
+                # closed socket before the next write, and other streams get their turn.
+                await asyncio.sleep(0)
             elif isinstance(event, _Done):
                 await self._log("complete", event.response, None)
                 await _body(send, format_event("done", self._done(event.response)))

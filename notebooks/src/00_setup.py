@@ -120,7 +120,9 @@ print(response.choices[0].message.content)
 # %%
 print("model:        ", response.model)
 print("finish_reason:", response.choices[0].finish_reason)
-print("usage:        ", response.usage.prompt_tokens, "in +", response.usage.completion_tokens, "out")
+print(
+    "usage:        ", response.usage.prompt_tokens, "in +", response.usage.completion_tokens, "out"
+)
 
 # %% [markdown]
 # ## 5. A first call to Anthropic
@@ -139,7 +141,15 @@ message = claude.messages.create(
     messages=[{"role": "user", "content": "Write a haiku about programming"}],
 )
 print(message.content[0].text)
-print("stop_reason:", message.stop_reason, "| usage:", message.usage.input_tokens, "in +", message.usage.output_tokens, "out")
+print(
+    "stop_reason:",
+    message.stop_reason,
+    "| usage:",
+    message.usage.input_tokens,
+    "in +",
+    message.usage.output_tokens,
+    "out",
+)
 
 # %% [markdown]
 # ## 6. Streaming, a first taste
@@ -183,8 +193,12 @@ raw = client.chat.completions.with_raw_response.create(
     messages=[{"role": "user", "content": "Say hello"}],
 )
 print("request id:", raw.request_id)
-for name in ("x-ratelimit-limit-requests", "x-ratelimit-remaining-requests",
-             "x-ratelimit-limit-tokens", "x-ratelimit-remaining-tokens"):
+for name in (
+    "x-ratelimit-limit-requests",
+    "x-ratelimit-remaining-requests",
+    "x-ratelimit-limit-tokens",
+    "x-ratelimit-remaining-tokens",
+):
     print(f"{name}: {raw.headers[name]}")
 print("answer:", raw.parse().choices[0].message.content)
 

@@ -35,7 +35,7 @@ client = OpenAI()
 MODEL = "gpt-5.4-mini"
 
 reply = client.chat.completions.create(
-    model=MODEL, messages=[{"role": "user", "content": "Say hello"}], temperature=0
+    model=MODEL, messages=[{"role": "user", "content": "Say hello"}]
 )
 print(reply.choices[0].message.content)
 
@@ -50,7 +50,7 @@ print(reply.choices[0].message.content)
 explicit = OpenAI(api_key=os.environ["OPENAI_API_KEY"])
 print(
     explicit.chat.completions.create(
-        model=MODEL, messages=[{"role": "user", "content": "Say hello"}], temperature=0
+        model=MODEL, messages=[{"role": "user", "content": "Say hello"}]
     )
     .choices[0]
     .message.content
@@ -115,10 +115,10 @@ except openai.AuthenticationError as exc:
 
 # %%
 history = [
-    {"role": "developer", "content": "Answer in one word."},
+    {"role": "developer", "content": "You are a helpful assistant."},
     {"role": "user", "content": "What is the capital of France?"},
 ]
-response = client.chat.completions.create(model=MODEL, messages=history, temperature=0)
+response = client.chat.completions.create(model=MODEL, messages=history)
 answer = response.choices[0].message.content
 print("assistant:", answer)
 
@@ -126,7 +126,7 @@ history += [
     {"role": "assistant", "content": answer},
     {"role": "user", "content": "How do you say hello in French?"},
 ]
-response = client.chat.completions.create(model=MODEL, messages=history, temperature=0)
+response = client.chat.completions.create(model=MODEL, messages=history)
 print("assistant:", response.choices[0].message.content)
 print("prompt tokens of the second call:", response.usage.prompt_tokens, "(the history is resent)")
 
@@ -387,24 +387,22 @@ from datetime import UTC, datetime
 response = client.chat.completions.create(
     model=MODEL,
     messages=[{"role": "user", "content": "What is the capital of France?"}],
-    temperature=0,
 )
 print("id:                ", response.id)
 print("object:            ", response.object)
+created = datetime.fromtimestamp(response.created, UTC)
 print(
-    "created:           ",
-    datetime.fromtimestamp(response.created, UTC).isoformat(),
-    "(Unix seconds)",
+    "created:           ", type(response.created).__name__, "(Unix seconds) =", created.isoformat()
 )
 print("model:             ", response.model)
 print("system_fingerprint:", response.system_fingerprint)
 print("service_tier:      ", response.service_tier)
 
 # %% [markdown]
-# `model` is the model that **actually** answered. Live, an alias such as `gpt-5.4-mini` comes back as
-# a dated snapshot (`gpt-5.4-mini-2026-03-17`); log this field, not the one you sent. The
-# `system_fingerprint` identifies the backend configuration: if it changes, a `seed` may no longer
-# reproduce earlier answers.
+# `model` is the model that **actually** answered. Live, an alias such as `gpt-5.4-mini` comes back
+# as a dated snapshot (`gpt-5.4-mini-2026-03-17`; the simulated provider echoes the name you sent):
+# log this field, not the one you sent. The `system_fingerprint` identifies the backend
+# configuration: if it changes, a `seed` may no longer reproduce earlier answers.
 #
 # The answer lives in `choices`, one per `n`:
 
@@ -447,7 +445,7 @@ print("  reasoning tokens:    ", usage.completion_tokens_details.reasoning_token
 print("request id:", response._request_id)
 
 raw = client.chat.completions.with_raw_response.create(
-    model=MODEL, messages=[{"role": "user", "content": "Say hello"}], temperature=0
+    model=MODEL, messages=[{"role": "user", "content": "Say hello"}]
 )
 print("status:    ", raw.status_code)
 for name in ("x-request-id", "content-type", "openai-version", "x-ratelimit-remaining-requests"):

@@ -87,7 +87,7 @@ Anthropic(api_key="sk-not-a-real-key").messages.create(
 # %% [markdown]
 # ## 2. The basic request
 #
-# `model`, `max_tokens` and `messages` are all required. Messages alternate `user` and
+# `model`, `max_tokens` and `messages` are all required. A message's role is `user` or
 # `assistant`; there is no `system` role (section 3).
 
 # %%
@@ -307,7 +307,7 @@ import openai
 from openai import OpenAI
 
 gpt = OpenAI()
-GPT = "gpt-5.4-mini"
+GPT = "gpt-4.1-mini"  # a non-reasoning model: it accepts temperature and stop (notebook 01)
 
 
 def compare(*rows):
@@ -318,21 +318,29 @@ def compare(*rows):
 
 
 # %% [markdown]
-# **System prompt location.** A message in the list vs a top-level parameter.
+# **System prompt location.** A message in the list vs a top-level parameter. The SDKs keep the
+# request they sent (`http_request`), so we can look at the JSON bodies themselves:
 
 # %%
+import json
+
 question = [{"role": "user", "content": "What is the capital of France?"}]
-o = gpt.chat.completions.create(
-    model=GPT,
-    messages=[{"role": "developer", "content": "Answer in one word."}, *question],
-    temperature=0,
+o_raw = gpt.chat.completions.with_raw_response.create(
+    model=GPT, messages=[{"role": "developer", "content": "Answer in one word."}, *question]
 )
-a = claude.messages.create(
+a_raw = claude.messages.with_raw_response.create(
     model=CLAUDE, max_tokens=100, system="Answer in one word.", messages=question
 )
+o_body = json.loads(o_raw.http_request.content)
+a_body = json.loads(a_raw.http_request.content)
 compare(
-    ("where", 'messages: role "developer"', "system= parameter"),
-    ("answer", o.choices[0].message.content, text_of(a)),
+    ("request keys", sorted(o_body), sorted(a_body)),
+    (
+        "roles in messages",
+        [m["role"] for m in o_body["messages"]],
+        [m["role"] for m in a_body["messages"]],
+    ),
+    ("system prompt at", 'messages[0], role "developer"', 'top-level "system"'),
 )
 
 # %% [markdown]
@@ -500,16 +508,18 @@ except anthropic.NotFoundError as exc:
 
 # %% [markdown]
 # So ask the API which models exist instead of trusting a copied id. `models.list()` pages through
-# them, newest first; each has a human-readable name and its limits:
+# them, newest first. Each says whether it is `active`, `deprecated` or `retired`, and `retires_at`
+# gives the date a deprecated model stops answering: a check worth automating.
 
 # %%
 for model in claude.models.list(limit=5).data:
     print(
-        f"{model.id:<20} {model.display_name:<20} context {model.max_input_tokens:>7,}  output {model.max_tokens:>6,}"
+        f"{model.id:<18} {model.display_name:<18} {model.lifecycle:<7} retires_at={model.retires_at}"
     )
 
 info = claude.models.retrieve(CLAUDE)
 print(info.id, "->", info.display_name, "| released", info.created_at.date())
+print("context window:", info.max_input_tokens, "| max output:", info.max_tokens)
 
 # %% [markdown]
 # ## 11. The same in Node.js

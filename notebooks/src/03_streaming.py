@@ -444,70 +444,110 @@ print("requests sent:", len(fake.calls))
 #     ▲                     │        ▲                           │
 #     └──── SSE: text ◀─────┘        └──── chunks / events ◀─────┘
 #                           │
-#                           └──▶ database: prompt, accumulated answer, tokens, status
+#                           └──▶ database: prompt, accumulated answer, tokens, outcome
 #                                (written when the stream ends — or breaks, or the browser leaves)
 # ```
 #
-# The server does three things for every piece it receives: **forward** it to the browser,
-# **accumulate** it, and, when the stream ends for any reason, **log** the accumulated answer.
-# The "for any reason" is the hard part: a user closing the tab or a mid-stream error must still
-# produce a log row, or your cost and usage numbers are wrong.
+# For every piece it receives, the server does three things: **forward** it to the browser,
+# **accumulate** it, and, when the stream ends *for any reason*, **log** the accumulated answer.
+# "For any reason" is the hard part: a user closing the tab or a mid-stream error must still
+# produce a log row, or your usage and cost numbers are wrong. At its heart it is a generator
+# with a `finally`:
 #
-# The course's relay server, `course_helpers.server`, does this with Starlette and SQLite; this
-# notebook will run it once it exists. The pattern at its heart fits in a few lines of plain
-# code: a generator that forwards, accumulates, and logs in `finally`.
+# ```python
+# def relay(prompt):
+#     pieces, outcome = [], "client_disconnected"
+#     try:
+#         for chunk in client.chat.completions.create(..., stream=True):
+#             if chunk.choices and chunk.choices[0].delta.content:
+#                 pieces.append(chunk.choices[0].delta.content)
+#                 yield chunk.choices[0].delta.content    # to the browser, as an SSE event
+#         outcome = "complete"
+#     except openai.APIError:
+#         outcome = "provider_error"
+#         raise
+#     finally:    # on success, on error, and when the browser leaves (the generator is closed)
+#         db.execute("INSERT INTO exchanges VALUES (?, ?, ?)", (prompt, "".join(pieces), outcome))
+# ```
+#
+# The course's relay server, `course_helpers.server`, does exactly this with Starlette and SQLite
+# (read `course_helpers/server/relay.py`). Let's run it in the background and be the browser.
 
 # %%
-import sqlite3
+import json
 
-db = sqlite3.connect(":memory:")
-db.execute("CREATE TABLE exchanges (prompt TEXT, answer TEXT, output_tokens INTEGER, status TEXT)")
+import httpx2
+
+from course_helpers.server import serve_in_thread
+
+server = serve_in_thread()  # on a free port of this machine; server.stop() ends it
 
 
-def relay(prompt: str):
-    """Forward each piece of the answer, and log the accumulated answer when the stream ends."""
-    pieces, usage, status = [], None, "interrupted"
-    try:
-        stream = client.chat.completions.create(
-            model="gpt-5.4-mini",
-            messages=[{"role": "user", "content": prompt}],
-            stream=True,
-            stream_options={"include_usage": True},
-        )
-        for chunk in stream:
-            usage = chunk.usage or usage
-            if chunk.choices and chunk.choices[0].delta.content:
-                pieces.append(chunk.choices[0].delta.content)
-                yield chunk.choices[0].delta.content  # to the browser, as an SSE "data:" line
-        status = "complete"
-    except openai.APIError:
-        status = "error"
-        raise
-    finally:  # runs on success, on error, and when the browser goes away (generator closed)
-        output_tokens = usage.completion_tokens if usage else None
-        db.execute(
-            "INSERT INTO exchanges VALUES (?, ?, ?, ?)",
-            (prompt, "".join(pieces), output_tokens, status),
-        )
+def sse_events(response):
+    """(event, data) pairs from a Server-Sent Events response."""
+    event = None
+    for line in response.iter_lines():
+        if line.startswith("event: "):
+            event = line.removeprefix("event: ")
+        elif line.startswith("data: "):
+            yield event, json.loads(line.removeprefix("data: "))
 
 
 # %% [markdown]
-# One complete stream, and one the "browser" abandons after three pieces: both are logged.
+# The relay sends a `start` event, one `delta` event per piece of text, and a `done` event with
+# the usage:
 
 # %%
-print("".join(relay("What is the capital of France?")))
-
-abandoned = relay("Why should I stream LLM responses?")
-first_three = [next(abandoned) for _ in range(3)]
-abandoned.close()  # what a web framework does when the client disconnects
-
-for row in db.execute("SELECT prompt, answer, output_tokens, status FROM exchanges"):
-    print(row)
+with httpx2.stream(
+    "POST", server.base_url + "/chat", json={"prompt": "What is the capital of France?"}
+) as response:
+    for event, data in sse_events(response):
+        if event == "delta":
+            print(data["text"], end="")
+        elif event == "done":
+            print("\ndone:", data["usage"])
 
 # %% [markdown]
-# The abandoned stream was logged with the text the user actually saw and no token count: the
-# usage chunk never arrived. In production you would estimate the output tokens from the text
-# (`course_helpers.tokens.estimate_tokens`), because you are billed for them anyway.
+# Now a browser that leaves after three pieces (the simulated provider is slowed down so the
+# answer is still streaming when it does):
+
+# %%
+with FakeProvider(ttft=0.05, token_delay=0.02):
+    seen = []
+    with httpx2.stream(
+        "POST", server.base_url + "/chat", json={"prompt": "Why should I stream LLM responses?"}
+    ) as response:
+        for event, data in sse_events(response):
+            if event == "delta":
+                seen.append(data["text"])
+            if len(seen) == 3:
+                break  # closing the response closes the connection: the user left
+    for _ in range(100):  # the relay notices the disconnect and writes its row
+        history = httpx2.get(server.base_url + "/history").json()["exchanges"]
+        if len(history) == 2:
+            break
+        time.sleep(0.02)
+saw = "".join(seen)
+print("the browser saw:", repr(saw))
+
+# %% [markdown]
+# Both exchanges are in the relay's log (newest first), the abandoned one with the text that was
+# relayed before the user left and no token usage, because the provider's usage report never
+# arrived:
+
+# %%
+abandoned, complete = history
+for row in (complete, abandoned):
+    print({key: row[key] for key in ("prompt", "outcome", "output_tokens")})
+print("complete answer logged:", repr(complete["text"]))
+print("abandoned answer logged as the browser saw it:", abandoned["text"].startswith(saw))
+server.stop()
+
+# %% [markdown]
+# For billing and budgets, estimate the output tokens of an abandoned stream from its text
+# (`course_helpers.tokens.estimate_tokens`): the provider bills the tokens it generated, whether
+# or not anyone read them. You can also open the relay's page in a browser:
+# `python -m course_helpers.server --port 8000` in a terminal, then http://127.0.0.1:8000/.
 
 # %% [markdown]
 # ## Key takeaways

@@ -201,26 +201,27 @@ print("attempts in our loop:", 3, "| requests the provider received:", len(fake.
 #
 # It looks careful. Let's run it against the faults of section 1, with a `sleep` that records
 # instead of sleeping (the only change to the original), and `max_retries=0` on the SDK so we count
-# only this loop's requests.
+# only this loop's requests. Each fault is scripted to happen three times in a row.
 
 # %%
 from course_helpers.seed.retry import call_llm_with_retry
 
 
-def run_seed(**fault):
+def run_seed(times=3, **fault):
     slept = []
     with FakeProvider() as fake:
-        fake.fail_next(times=3, **fault)
+        fake.fail_next(times=times, **fault)
         try:
             result = repr(call_llm_with_retry(OpenAI(max_retries=0), "Hi", sleep=slept.append))
         except Exception as exc:
             result = f"raised {exc!r}"
-    print(f"  {len(fake.calls)} requests, slept {slept} -> {result}")
+    print(f"  requests: {len(fake.calls)}, slept {slept} -> {result}")
 
 
 # %% [markdown]
 # **Flaw 1: it retries what can never succeed.** A prompt too long for the model fails the same
-# way three times, with sleeps in between:
+# way three times, with sleeps in between, including one after the last attempt, when there is
+# nothing left to wait for:
 
 # %%
 run_seed(context_length=True)
@@ -235,8 +236,8 @@ run_seed(status=429, quota=True)
 
 # %% [markdown]
 # **Flaw 3: it ignores `retry-after`.** The server says "come back in 7 seconds"; the loop comes
-# back after 1 and 2. Against a real API both early retries earn another 429 (here the fault is
-# scripted to happen exactly three times, so the loop runs out of attempts).
+# back after 1 second, then 2. Against a real API both early retries earn another 429, which is
+# what the scripted fault does here, and the loop runs out of attempts before the 7 seconds pass.
 
 # %%
 run_seed(status=429, retry_after=7)
@@ -262,10 +263,10 @@ from course_helpers.retry import RetryPolicy, call_with_retry, without_sdk_retri
 policy = RetryPolicy(max_attempts=3, base_delay=0.5)
 
 
-def run_ours(**fault):
+def run_ours(times=3, **fault):
     slept = []
     with FakeProvider() as fake:
-        fake.fail_next(times=3, **fault)
+        fake.fail_next(times=times, **fault)
         client = without_sdk_retries(OpenAI())  # one retry layer: ours
 
         def ask():
@@ -276,13 +277,13 @@ def run_ours(**fault):
             result = repr(result.choices[0].message.content)
         except Exception as exc:
             result = f"raised {type(exc).__name__} after {exc.attempts} attempt(s)"
-    print(f"  {len(fake.calls)} requests, slept {slept} -> {result}")
+    print(f"  requests: {len(fake.calls)}, slept {slept} -> {result}")
 
 
 # %%
 run_ours(context_length=True)  # not retriable: one request, no sleep
 run_ours(status=429, quota=True)  # never retriable: raised at once, with its message
-run_ours(status=429, retry_after=7)  # waits exactly what the server asked for
+run_ours(status=429, retry_after=7, times=2)  # waits exactly what was asked; then answered
 
 # %% [markdown]
 # And a fault that goes away: two 500s without a `retry-after`, then success. The waits come from
@@ -374,7 +375,7 @@ for ask in (ask_before, ask_after):
                 result = "answered"
             except Exception as exc:
                 result = f"raised {type(exc).__name__}"
-        print(f"{ask.__name__}, {name}: {len(fake.calls)} requests, slept {slept} -> {result}")
+        print(f"{ask.__name__}, {name}: requests: {len(fake.calls)}, slept {slept} -> {result}")
 
 # %% [markdown]
 # `ask_before` came back after 1 and 2 seconds on a 7-second rate limit (the simulated fault

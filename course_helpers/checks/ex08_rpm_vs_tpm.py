@@ -1,0 +1,159 @@
+"""ex08 · RPM vs TPM: which limit binds, and how many requests a minute that allows.
+
+The learner writes ``binding_limit(rpm, tpm, prompt_tokens, max_tokens) -> (limit, requests)``
+where ``limit`` is ``"rpm"`` or ``"tpm"`` and ``requests`` the most requests per minute both limits
+allow. A request is charged its prompt tokens plus its ``max_tokens`` when it arrives (not the
+tokens it ends up using), as OpenAI does and as the simulated provider does.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import openai
+
+from course_helpers.checks._support import OPENAI_MODEL, openai_client, simulated
+from course_helpers.checks.base import Check, Exercise, describe, expect
+from course_helpers.tokens import estimate_tokens
+
+__all__ = ["EXERCISE"]
+
+BindingLimit = Callable[[int, int, int, int], Any]
+
+
+def _case(
+    binding_limit: BindingLimit,
+    rpm: int,
+    tpm: int,
+    prompt: int,
+    max_tokens: int,
+    expected: tuple[str, int],
+    why: str,
+) -> None:
+    got = binding_limit(rpm, tpm, prompt, max_tokens)
+    call = f"binding_limit(rpm={rpm}, tpm={tpm}, prompt_tokens={prompt}, max_tokens={max_tokens})"
+    expect(
+        isinstance(got, tuple) and len(got) == 2,
+        f"{call} should return a (limit, requests) tuple, got {describe(got)}",
+    )
+    limit, requests = got
+    expect(
+        limit == expected[0], f"{call}: {why}, so the {expected[0]!r} limit binds; got {limit!r}"
+    )
+    expect(
+        isinstance(requests, int) and requests == expected[1],
+        f"{call}: {why}, so at most {expected[1]} requests a minute (an int); "
+        f"got {describe(requests)}",
+    )
+
+
+def check_long_prompts(binding_limit: BindingLimit) -> None:
+    _case(
+        binding_limit,
+        500,
+        30_000,
+        1_000,
+        500,
+        ("tpm", 20),
+        "each request is charged 1,000 + 500 = 1,500 tokens and 30,000 / 1,500 = 20 < 500",
+    )
+
+
+def check_short_prompts(binding_limit: BindingLimit) -> None:
+    _case(
+        binding_limit,
+        60,
+        200_000,
+        50,
+        100,
+        ("rpm", 60),
+        "each request is charged 150 tokens, so tokens would allow 1,333 a minute, more than 60",
+    )
+
+
+def check_max_tokens_counts(binding_limit: BindingLimit) -> None:
+    _case(
+        binding_limit,
+        1_000,
+        100_000,
+        200,
+        4_096,
+        ("tpm", 23),
+        "max_tokens is charged up front: 200 + 4,096 = 4,296 tokens a request, and "
+        "100,000 // 4,296 = 23",
+    )
+
+
+def check_rounds_down(binding_limit: BindingLimit) -> None:
+    _case(
+        binding_limit,
+        100,
+        10_000,
+        1_000,
+        2_000,
+        ("tpm", 3),
+        "10,000 / 3,000 = 3.33, and a third of a request cannot be sent",
+    )
+
+
+def check_against_provider(binding_limit: BindingLimit) -> None:
+    messages: Any = [{"role": "user", "content": "Say hello"}]
+    prompt = estimate_tokens(messages)
+    max_tokens = 250 - prompt  # 250 tokens charged per request
+    rpm, tpm = 50, 3_000
+    got = binding_limit(rpm, tpm, prompt, max_tokens)
+    expect(isinstance(got, tuple) and len(got) == 2, f"expected a tuple, got {describe(got)}")
+    predicted = got[1]
+    client = openai_client()
+    accepted = 0
+    with simulated(rpm=rpm, tpm=tpm, period=60.0):
+        for _ in range(rpm + 1):
+            try:
+                client.chat.completions.create(
+                    model=OPENAI_MODEL, messages=messages, max_completion_tokens=max_tokens
+                )
+            except openai.RateLimitError:
+                break
+            accepted += 1
+    expect(
+        predicted == accepted,
+        f"with rpm={rpm}, tpm={tpm}, a {prompt}-token prompt and max_tokens={max_tokens}, the "
+        f"simulated provider accepted {accepted} requests in a burst before its first 429; "
+        f"binding_limit predicted {describe(predicted)}",
+    )
+
+
+EXERCISE = Exercise(
+    id="ex08_rpm_vs_tpm",
+    title="RPM vs TPM: which limit binds?",
+    target="binding_limit",
+    notebook="ex08_rpm_vs_tpm.ipynb",
+    checks=[
+        Check(
+            "long prompts: the token limit binds",
+            check_long_prompts,
+            "requests allowed by tokens = tpm // (prompt_tokens + max_tokens)",
+        ),
+        Check(
+            "short prompts: the request limit binds",
+            check_short_prompts,
+            "the answer is the smaller of rpm and what the tokens allow",
+        ),
+        Check(
+            "max_tokens is charged, not the tokens you expect to use",
+            check_max_tokens_counts,
+            "providers reserve max_tokens when the request arrives",
+        ),
+        Check(
+            "rounds down to whole requests",
+            check_rounds_down,
+            "use integer division //",
+        ),
+        Check(
+            "agrees with the simulated provider",
+            check_against_provider,
+            "the simulated provider charges estimate_tokens(messages) + max_tokens",
+        ),
+    ],
+)

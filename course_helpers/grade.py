@@ -1,0 +1,223 @@
+"""``python -m course_helpers.grade SUBMISSIONS...``: grade a class's exercise notebooks.
+
+Each notebook runs top to bottom in a fresh ``python3`` kernel, offline (the simulated provider
+answers; API keys are removed from its environment), in a temporary copy of its folder, with
+its stored outputs cleared. A grading cell appended after the learner's cells loads the checks
+from a private copy of the package made before any notebook ran, and grades the names the
+notebook defines. Writes a CSV (one row per learner × exercise × check), a JSON summary, and
+prints a short table. Exit code 0 whatever the grades (unless ``--fail-under``), 2 on bad
+arguments.
+
+Learner ids: ``submissions/alice/ex04_retry.ipynb`` is ``alice`` (the first folder below a folder
+given on the command line); a notebook given as a file, or directly inside that folder, is named
+by its file stem. The exercise comes from ``--exercise``, else the notebook's
+``metadata["course"]["exercise"]``, else the ``exNN`` in its file name.
+
+    python -m course_helpers.grade submissions/ --out report.csv --json summary.json -j 2
+
+Trust: learner code cannot change its grade by rebinding ``check``, patching
+``course_helpers.checks`` or editing the installed package, and stored outputs are never
+read. It still runs unsandboxed as your user: for summative grades, run the grader in a
+container with no network and memory/process limits.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+from course_helpers.grading.batch import Settings, available_cpus, grade, load_registry
+from course_helpers.grading.execute import Limits
+from course_helpers.grading.pristine import PristinePackage
+from course_helpers.grading.report import Row, summary, table, write_csv, write_json
+from course_helpers.grading.submissions import Submission, find_submissions
+
+__all__ = ["build_parser", "main"]
+
+
+def _positive(text: str) -> float:
+    value = float(text)
+    if value <= 0:
+        raise argparse.ArgumentTypeError(f"must be a positive number of seconds, got {text}")
+    return value
+
+
+def _fraction(text: str) -> float:
+    value = float(text)
+    if not 0 <= value <= 1:
+        raise argparse.ArgumentTypeError(f"must be a fraction between 0 and 1, got {text}")
+    return value
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="python -m course_helpers.grade",
+        description=(
+            "Run learners' exercise notebooks in fresh offline kernels and grade them with the "
+            "course's checks. SUBMISSIONS are .ipynb files or folders (searched recursively; "
+            "in a folder of per-learner folders, the folder name is the learner id)."
+        ),
+        epilog="Example: python -m course_helpers.grade submissions/ --out report.csv -j 2",
+    )
+    parser.add_argument("submissions", nargs="+", metavar="SUBMISSIONS")
+    parser.add_argument(
+        "--out",
+        type=Path,
+        default=Path("grade-report.csv"),
+        help="the CSV report, one row per learner, exercise and check (default: %(default)s)",
+    )
+    parser.add_argument(
+        "--json",
+        type=Path,
+        default=Path("grade-summary.json"),
+        help="the JSON summary: scores, pass rates, statuses (default: %(default)s)",
+    )
+    parser.add_argument(
+        "-j",
+        "--workers",
+        type=int,
+        default=2,
+        help="notebooks run at once, at most the number of CPUs (default: %(default)s)",
+    )
+    parser.add_argument(
+        "--cell-timeout",
+        type=_positive,
+        default=30.0,
+        help="seconds per learner cell before it is interrupted (default: %(default)s)",
+    )
+    parser.add_argument(
+        "--notebook-timeout",
+        type=_positive,
+        default=180.0,
+        help="seconds per notebook before its kernel is killed (default: %(default)s)",
+    )
+    parser.add_argument(
+        "--exercise",
+        action="append",
+        default=[],
+        metavar="ID",
+        help="grade every notebook on this exercise (repeatable); default: the notebook's "
+        'metadata["course"]["exercise"], else the exNN in its file name',
+    )
+    parser.add_argument(
+        "--output-cap",
+        type=int,
+        default=1_000_000,
+        metavar="CHARS",
+        help="learner output kept per notebook; beyond it the status is output_too_large "
+        "(default: %(default)s)",
+    )
+    parser.add_argument(
+        "--fail-under",
+        type=_fraction,
+        metavar="SCORE",
+        help="exit 1 if any learner's score (passed/total, 0-1) is below SCORE (for CI)",
+    )
+    parser.add_argument("-q", "--quiet", action="store_true", help="no progress lines on stderr")
+    return parser
+
+
+def _progress(total: int, quiet: bool) -> Callable[[Submission, list[Row]], None]:
+    """A progress line on stderr as each notebook finishes."""
+    done = [0]
+
+    def report(submission: Submission, rows: list[Row]) -> None:
+        done[0] += 1
+        if quiet or not rows:
+            return
+        passed = sum(row.passed for row in rows)
+        print(
+            f"[{done[0]}/{total}] {submission.label}: {passed}/{len(rows)} "
+            f"{rows[0].status} ({rows[0].seconds:.1f} s)",
+            file=sys.stderr,
+            flush=True,
+        )
+
+    return report
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        submissions = find_submissions(args.submissions)
+    except (FileNotFoundError, ValueError) as exc:
+        parser.error(str(exc))
+    if not submissions:
+        parser.error("no notebooks found in " + ", ".join(args.submissions))
+    if args.workers < 1:
+        parser.error("-j/--workers must be at least 1")
+
+    settings = Settings(
+        limits=Limits(
+            cell_timeout=args.cell_timeout,
+            notebook_timeout=args.notebook_timeout,
+            output_cap=args.output_cap,
+        ),
+        workers=min(args.workers, available_cpus()),
+        exercises=tuple(args.exercise),
+    )
+    # The snapshot comes first: nothing a notebook does can reach it.
+    pristine = PristinePackage.snapshot(settings.checks_module.partition(".")[0])
+    registry = load_registry(settings.checks_module)
+    unknown = [item for item in settings.exercises if item not in registry.check_names]
+    if unknown:
+        parser.error(
+            f"unknown exercise {', '.join(unknown)}; the exercises are "
+            + ", ".join(sorted(registry.check_names))
+        )
+    for exercise_id in sorted(registry.check_seconds):
+        budget = registry.budget([exercise_id], args.cell_timeout)
+        if budget > args.notebook_timeout and (
+            not settings.exercises or exercise_id in settings.exercises
+        ):
+            print(
+                f"warning: {exercise_id}'s checks may take up to {budget:g} s, longer than "
+                f"--notebook-timeout {args.notebook_timeout:g}: a notebook whose answer hangs "
+                "would be reported as timeout(notebook)",
+                file=sys.stderr,
+            )
+
+    started = time.monotonic()
+    rows = grade(
+        submissions,
+        settings,
+        registry=registry,
+        pristine=pristine,
+        on_done=_progress(len(submissions), args.quiet),
+    )
+    elapsed = time.monotonic() - started
+
+    write_csv(rows, args.out)
+    data = summary(
+        rows,
+        seconds=elapsed,
+        settings={
+            "workers": settings.workers,
+            "cell_timeout": args.cell_timeout,
+            "notebook_timeout": args.notebook_timeout,
+            "output_cap": args.output_cap,
+            "exercise": list(settings.exercises),
+        },
+    )
+    write_json(data, args.json)
+    print(table(rows))
+    print(
+        f"\n{data['notebooks']} notebooks, {len(data['learners'])} learners graded in "
+        f"{elapsed:.1f} s with {settings.workers} workers; wrote {args.out} and {args.json}"
+    )
+    if args.fail_under is not None:
+        low = [
+            name for name, entry in data["learners"].items() if entry["fraction"] < args.fail_under
+        ]
+        if low:
+            print(f"below --fail-under {args.fail_under:g}: {', '.join(low)}", file=sys.stderr)
+            return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,144 @@
+"""Grade many notebooks in parallel workers: each worker thread drives its own kernel."""
+
+from __future__ import annotations
+
+import importlib
+import os
+from collections.abc import Callable, Mapping, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor, as_completed
+from dataclasses import dataclass, field
+from typing import Any
+
+from course_helpers.grading.execute import (
+    Execution,
+    Limits,
+    kill_all_kernels,
+    read_notebook,
+    run_notebook,
+)
+from course_helpers.grading.pristine import PristinePackage
+from course_helpers.grading.report import Row, rows_for
+from course_helpers.grading.submissions import Submission, exercises_for
+
+__all__ = ["Registry", "Settings", "available_cpus", "grade", "load_registry"]
+
+_DEFAULT_CHECK_TIMEOUT = 5.0
+
+
+@dataclass(frozen=True)
+class Settings:
+    """How to grade: limits, workers, an optional exercise override, where the checks live."""
+
+    limits: Limits = field(default_factory=Limits)
+    workers: int = 2
+    exercises: tuple[str, ...] = ()
+    checks_module: str = "course_helpers.checks"
+
+
+@dataclass(frozen=True)
+class Registry:
+    """What the grader needs to know about the exercises: check names and time budgets."""
+
+    check_names: Mapping[str, list[str]]
+    check_seconds: Mapping[str, float]
+
+    def budget(self, exercise_ids: Sequence[str], cell_timeout: float) -> float:
+        """Seconds the grading cell may take: every check timing out, plus one cell's worth."""
+        checks = sum(self.check_seconds.get(item, cell_timeout) for item in exercise_ids)
+        return checks + cell_timeout
+
+
+def load_registry(checks_module: str) -> Registry:
+    """Read ``EXERCISES`` from ``checks_module`` (imported in the grader, never in a kernel)."""
+    exercises: Mapping[str, Any] = importlib.import_module(checks_module).EXERCISES
+    names: dict[str, list[str]] = {}
+    seconds: dict[str, float] = {}
+    for exercise_id, exercise in exercises.items():
+        checks = list(getattr(exercise, "checks", []))
+        names[exercise_id] = [str(item.name) for item in checks]
+        seconds[exercise_id] = sum(
+            float(getattr(item, "timeout", _DEFAULT_CHECK_TIMEOUT)) for item in checks
+        )
+    return Registry(names, seconds)
+
+
+def available_cpus() -> int:
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:  # not Linux
+        return max(1, os.cpu_count() or 1)
+
+
+def _grade_one(
+    submission: Submission,
+    settings: Settings,
+    registry: Registry,
+    pristine: PristinePackage,
+    base_env: Mapping[str, str] | None,
+) -> list[Row]:
+    notebook = read_notebook(submission.path)
+    if isinstance(notebook, Execution):
+        ids = exercises_for({}, submission.path, registry.check_names, settings.exercises)
+        return rows_for(submission, ids, notebook, registry.check_names, settings.limits)
+    ids = exercises_for(
+        notebook.metadata, submission.path, registry.check_names, settings.exercises
+    )
+    if not ids:
+        return rows_for(submission, ids, Execution(), registry.check_names, settings.limits)
+    limits = settings.limits
+    limits = Limits(
+        cell_timeout=limits.cell_timeout,
+        notebook_timeout=limits.notebook_timeout,
+        grading_timeout=registry.budget(ids, limits.cell_timeout),
+        output_cap=limits.output_cap,
+    )
+    run = run_notebook(
+        notebook,
+        submission.path,
+        ids,
+        pristine,
+        checks_module=settings.checks_module,
+        limits=limits,
+        base_env=base_env,
+    )
+    return rows_for(submission, ids, run, registry.check_names, settings.limits)
+
+
+def grade(
+    submissions: Sequence[Submission],
+    settings: Settings,
+    *,
+    registry: Registry | None = None,
+    pristine: PristinePackage | None = None,
+    on_done: Callable[[Submission, list[Row]], None] | None = None,
+    base_env: Mapping[str, str] | None = None,
+) -> list[Row]:
+    """Grade every submission, ``settings.workers`` at a time; rows in submission order.
+
+    The checks' package is snapshotted before the first notebook runs. On Ctrl+C (or any
+    exception) every kernel still running is killed before the exception propagates.
+    """
+    if pristine is None:
+        pristine = PristinePackage.snapshot(settings.checks_module.partition(".")[0])
+    if registry is None:
+        registry = load_registry(settings.checks_module)
+    workers = max(1, min(settings.workers, available_cpus(), len(submissions) or 1))
+    results: dict[int, list[Row]] = {}
+    pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="grade")
+    try:
+        futures: dict[Future[list[Row]], int] = {
+            pool.submit(_grade_one, sub, settings, registry, pristine, base_env): index
+            for index, sub in enumerate(submissions)
+        }
+        for future in as_completed(futures):
+            index = futures[future]
+            results[index] = future.result()
+            if on_done is not None:
+                on_done(submissions[index], results[index])
+    except BaseException:
+        pool.shutdown(wait=False, cancel_futures=True)
+        kill_all_kernels()
+        raise
+    finally:
+        pool.shutdown(wait=True)
+    return [row for index in range(len(submissions)) for row in results[index]]

@@ -1,0 +1,456 @@
+"""Run one notebook in a fresh, offline kernel with nested time limits, and read its grade.
+
+Time limits nest: each check has its own limit inside ``check()``; every learner cell gets
+``cell_timeout`` (then the kernel is interrupted and the next cell runs); the appended grading
+cell gets ``grading_timeout`` (enough for all its checks to time out); the whole notebook gets
+``notebook_timeout``, enforced by a watchdog thread that SIGKILLs the kernel's process group,
+because an interrupt does nothing to code that ignores SIGINT or loops in C.
+
+Stored outputs are cleared before the run and never read; the grade is the payload the grading
+cell publishes in *this* run, stamped with a one-time nonce.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import copy as copy_module
+import json
+import math
+import os
+import secrets
+import shutil
+import signal
+import subprocess
+import tempfile
+import threading
+import time
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import nbformat
+from nbclient import NotebookClient
+from nbclient.exceptions import DeadKernelError
+
+from course_helpers.grading.pristine import PristineCopy, PristinePackage
+
+__all__ = [
+    "GRADE_MIME",
+    "GRADING_TAG",
+    "Execution",
+    "Limits",
+    "grading_cell_source",
+    "kernel_environment",
+    "kill_all_kernels",
+    "read_notebook",
+    "run_notebook",
+]
+
+GRADE_MIME = "application/vnd.course-helpers.grade+json"
+"""The MIME type of the grading cell's payload."""
+GRADING_TAG = "course-helpers-grader"
+"""The tag on the cell the grader appends."""
+
+# Environment variables never passed to a learner's kernel (keys, tokens, endpoints, settings).
+_DROPPED_PREFIXES = ("OPENAI_", "ANTHROPIC_", "COURSE_", "AZURE_OPENAI", "AWS_", "GOOGLE_")
+_DROPPED_MARKERS = ("API_KEY", "TOKEN", "SECRET", "PASSWORD")
+_KERNEL_SETTINGS = {
+    "COURSE_MODE": "offline",
+    "COURSE_DOTENV": "none",
+    "COURSE_FAKE_LATENCY": "0",
+    "COURSE_GRADING": "1",
+    "MPLBACKEND": "Agg",
+    "TQDM_DISABLE": "1",
+    "PYTHONHASHSEED": "0",
+    "PYDEVD_DISABLE_FILE_VALIDATION": "1",
+}
+# Folders not copied into the working directory (a notebook's folder may be a whole project).
+_NOT_COPIED = shutil.ignore_patterns(
+    ".git", ".venv", "venv", "node_modules", "__pycache__", ".ipynb_checkpoints", ".mypy_cache"
+)
+_COPY_LIMIT = 200 * 1024 * 1024
+_KILL_GRACE = 15.0
+
+
+@dataclass(frozen=True)
+class Limits:
+    """Time limits (seconds) and the cap on learner output kept (characters)."""
+
+    cell_timeout: float = 30.0
+    notebook_timeout: float = 180.0
+    grading_timeout: float = 60.0
+    output_cap: int = 1_000_000
+
+
+@dataclass
+class Execution:
+    """What happened when one notebook ran."""
+
+    payload: dict[str, Any] | None = None
+    cell_errors: list[str] = field(default_factory=list)
+    timed_out_cells: list[int] = field(default_factory=list)
+    output_chars: int = 0
+    output_too_large: bool = False
+    kernel_died: bool = False
+    notebook_timed_out: bool = False
+    tampered: str | None = None
+    grading_error: str | None = None
+    problem: str | None = None
+    seconds: float = 0.0
+
+
+class _KernelGroups:
+    """The process groups of every kernel still running, so none outlives the grader."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._groups: set[int] = set()
+
+    def add(self, pgid: int) -> None:
+        with self._lock:
+            self._groups.add(pgid)
+
+    def discard(self, pgid: int) -> None:
+        with self._lock:
+            self._groups.discard(pgid)
+
+    def kill_all(self) -> None:
+        with self._lock:
+            groups = list(self._groups)
+            self._groups.clear()
+        for pgid in groups:
+            _kill_group(pgid)
+
+
+_LIVE = _KernelGroups()
+
+
+def kill_all_kernels() -> None:
+    """SIGKILL every kernel this process started that is still running (Ctrl+C, exit)."""
+    _LIVE.kill_all()
+
+
+def _kill_group(pgid: int) -> None:
+    # A group id is not reused while any member lives, so this cannot hit an unrelated group.
+    with contextlib.suppress(ProcessLookupError, PermissionError):
+        os.killpg(pgid, signal.SIGKILL)
+
+
+def _dropped(name: str) -> bool:
+    upper = name.upper()
+    return upper.startswith(_DROPPED_PREFIXES) or any(mark in upper for mark in _DROPPED_MARKERS)
+
+
+def kernel_environment(base: Mapping[str, str], ipython_dir: Path) -> dict[str, str]:
+    """The kernel's environment: ``base`` without keys or course settings, forced offline."""
+    env = {name: value for name, value in base.items() if not _dropped(name)}
+    env.update(_KERNEL_SETTINGS)
+    env["IPYTHONDIR"] = str(ipython_dir)
+    return env
+
+
+def grading_cell_source(
+    copy: PristineCopy, checks_module: str, exercise_ids: Sequence[str], nonce: str
+) -> str:
+    """The cell appended after the learner's: fresh checks from the private copy, then grade."""
+    package = copy.package
+    return f"""\
+# Added by the course grader: grade this notebook with a private copy of the checks.
+def _course_grade():
+    import importlib
+    import sys
+
+    sys.dont_write_bytecode = True
+    mocks = sys.modules.get("respx.mocks")
+    if mocks is not None:  # stop the HTTP mocks the notebook left running
+        for mocker in list(mocks.Mocker.registry.values()):
+            for router in list(mocker.routers):
+                try:
+                    router.stop(quiet=True)
+                except Exception:
+                    pass
+    for name in [n for n in sys.modules if n == {package!r} or n.startswith({package + "."!r})]:
+        del sys.modules[name]
+    sys.path.insert(0, {str(copy.root)!r})
+    importlib.invalidate_caches()
+    checks = importlib.import_module({checks_module!r})
+    result = checks.grade_namespace(globals(), {list(exercise_ids)!r})
+    from IPython.display import publish_display_data
+
+    payload = {{**result, "nonce": {nonce!r}, "origin": checks.__file__}}
+    publish_display_data({{{GRADE_MIME!r}: payload}})
+
+
+_course_grade()
+"""
+
+
+def _output_size(msg: Mapping[str, Any]) -> int:
+    content = msg.get("content", {})
+    if msg.get("msg_type") == "stream":
+        return len(content.get("text", ""))
+    if msg.get("msg_type") == "error":
+        return sum(len(line) for line in content.get("traceback", []))
+    data = content.get("data", {})
+    return sum(len(v) if isinstance(v, str) else len(json.dumps(v)) for v in data.values())
+
+
+class _GradingClient(NotebookClient):
+    """nbclient, plus: the kernel's process group, timed-out cells, capped learner output."""
+
+    def setup_grading(self, grading_index: int, output_cap: int, watchdog: _Watchdog) -> None:
+        self.grading_index = grading_index
+        self.output_cap = output_cap
+        self.watchdog = watchdog
+        self.output_chars = 0
+        self.output_too_large = False
+        self.timed_out_cells: list[int] = []
+        self.cell_errors: list[str] = []
+        self.grading_error: str | None = None
+        self.current_index = -1
+        self.on_cell_start = self._on_cell_start
+        self.on_cell_executed = self._on_cell_executed
+
+    async def async_start_new_kernel(self, **kwargs: Any) -> None:
+        await super().async_start_new_kernel(**kwargs)
+        provisioner = getattr(self.km, "provisioner", None)
+        pgid = getattr(provisioner, "pgid", None) or getattr(provisioner, "pid", None)
+        if isinstance(pgid, int):
+            self.watchdog.kernel_started(pgid)
+
+    async def _async_handle_timeout(
+        self, timeout: int, cell: nbformat.NotebookNode | None = None
+    ) -> dict[str, Any] | None:
+        if self.current_index not in self.timed_out_cells:
+            self.timed_out_cells.append(self.current_index)
+        return await super()._async_handle_timeout(timeout, cell)
+
+    def _on_cell_start(self, cell: nbformat.NotebookNode, cell_index: int) -> None:
+        self.current_index = cell_index
+
+    def _on_cell_executed(
+        self, cell: nbformat.NotebookNode, cell_index: int, execute_reply: dict[str, Any]
+    ) -> None:
+        content = (execute_reply or {}).get("content", {})
+        if content.get("status") != "error":
+            return
+        name = str(content.get("ename", "Error"))
+        if cell_index == self.grading_index:
+            self.grading_error = f"{name}: {content.get('evalue', '')}"
+        elif cell_index not in self.timed_out_cells:
+            self.cell_errors.append(name)
+
+    def output(
+        self,
+        outs: list[nbformat.NotebookNode],
+        msg: dict[str, Any],
+        display_id: str | None,
+        cell_index: int,
+    ) -> nbformat.NotebookNode | None:
+        if cell_index == self.grading_index:
+            # Keep only the payload: learner threads may still print while the checks run.
+            data = msg.get("content", {}).get("data", {})
+            if msg.get("msg_type") != "display_data" or GRADE_MIME not in data:
+                return None
+        else:
+            self.output_chars += _output_size(msg)
+            if self.output_chars > self.output_cap:
+                self.output_too_large = True
+                return None
+        return super().output(outs, msg, display_id, cell_index)
+
+
+class _Watchdog:
+    """Kills the kernel's process group once the notebook's time is up."""
+
+    def __init__(self, seconds: float) -> None:
+        self._lock = threading.Lock()
+        self._pgid: int | None = None
+        self.fired = False
+        self._timer = threading.Timer(seconds, self.fire)
+        self._timer.daemon = True
+
+    def start(self) -> None:
+        self._timer.start()
+
+    def kernel_started(self, pgid: int) -> None:
+        with self._lock:
+            self._pgid = pgid
+            fired = self.fired
+        _LIVE.add(pgid)
+        if fired:
+            _kill_group(pgid)
+
+    def fire(self) -> None:
+        with self._lock:
+            self.fired = True
+            pgid = self._pgid
+        if pgid is not None:
+            _kill_group(pgid)
+
+    def finish(self) -> None:
+        """Stop the timer and make sure nothing of the kernel survives."""
+        self._timer.cancel()
+        with self._lock:
+            pgid = self._pgid
+        if pgid is not None:
+            _kill_group(pgid)
+            _LIVE.discard(pgid)
+
+
+def _copy_workdir(notebook: Path, parent: Path) -> Path:
+    """A temporary copy of the notebook's folder (only the notebook if the folder is huge)."""
+    workdir = parent / "work"
+    source = notebook.parent
+    total = 0
+    for path in source.rglob("*"):
+        if any(part in {".git", ".venv", "node_modules"} for part in path.parts):
+            continue
+        with contextlib.suppress(OSError):
+            total += path.stat().st_size if path.is_file() else 0
+        if total > _COPY_LIMIT:
+            break
+    if total <= _COPY_LIMIT:
+        with contextlib.suppress(OSError, shutil.Error):
+            shutil.copytree(source, workdir, ignore=_NOT_COPIED, symlinks=True)
+    workdir.mkdir(exist_ok=True)
+    return workdir
+
+
+def _prepare(notebook: nbformat.NotebookNode, grading_source: str) -> int:
+    """Clear stored outputs (never trusted) and append the grading cell; its index."""
+    for cell in notebook.cells:
+        if cell.get("cell_type") == "code":
+            cell["outputs"] = []
+            cell["execution_count"] = None
+    cell = nbformat.v4.new_code_cell(grading_source)  # type: ignore[no-untyped-call]
+    cell.metadata["tags"] = [GRADING_TAG]
+    notebook.cells.append(cell)
+    return len(notebook.cells) - 1
+
+
+def _payload(cell: nbformat.NotebookNode, nonce: str) -> dict[str, Any] | None:
+    for output in cell.get("outputs", []):
+        data = output.get("data", {}) if output.get("output_type") == "display_data" else {}
+        payload = data.get(GRADE_MIME)
+        if isinstance(payload, dict) and payload.get("nonce") == nonce:
+            return payload
+    return None
+
+
+def read_notebook(path: Path) -> nbformat.NotebookNode | Execution:
+    """The notebook at ``path``, or a failed ``Execution`` saying why it cannot be read."""
+    try:
+        notebook: nbformat.NotebookNode = nbformat.read(  # type: ignore[no-untyped-call]
+            path, as_version=4
+        )
+        return notebook
+    except Exception as exc:  # a learner's file may be anything
+        return Execution(problem=f"not a readable notebook ({type(exc).__name__}: {exc})"[:300])
+
+
+def run_notebook(
+    notebook: nbformat.NotebookNode,
+    path: Path,
+    exercise_ids: Sequence[str],
+    pristine: PristinePackage,
+    *,
+    checks_module: str,
+    limits: Limits,
+    base_env: Mapping[str, str] | None = None,
+) -> Execution:
+    """Execute ``notebook`` (read from ``path``) in a fresh kernel, grade it on ``exercise_ids``.
+
+    It never raises: whatever goes wrong is recorded in the returned ``Execution``.
+    """
+    started = time.monotonic()
+    result = Execution()
+    notebook = copy_module.deepcopy(notebook)
+    scratch = Path(tempfile.mkdtemp(prefix="grade-run-"))
+    copy = pristine.materialise()
+    try:
+        workdir = _copy_workdir(path, scratch)
+        env = kernel_environment(os.environ if base_env is None else base_env, scratch / "ipython")
+        nonce = secrets.token_hex(16)
+        grading_index = _prepare(
+            notebook, grading_cell_source(copy, checks_module, exercise_ids, nonce)
+        )
+        _execute(notebook, grading_index, workdir, env, limits, result)
+        if result.payload is None and not (result.kernel_died or result.notebook_timed_out):
+            result.payload = _payload(notebook.cells[grading_index], nonce)
+        if not copy.intact(pristine.digest):
+            result.tampered = "the grader's private copy of the checks was modified during the run"
+        elif result.payload is not None:
+            origin = str(result.payload.get("origin", ""))
+            if not origin.startswith(str(copy.root)):
+                result.tampered = "the checks were not loaded from the grader's private copy"
+    except Exception as exc:  # the grader must survive anything a notebook does
+        result.problem = f"the grader failed on this notebook ({type(exc).__name__}: {exc})"[:300]
+    finally:
+        copy.remove()
+        shutil.rmtree(scratch, ignore_errors=True)
+        result.seconds = time.monotonic() - started
+    return result
+
+
+def _execute(
+    notebook: nbformat.NotebookNode,
+    grading_index: int,
+    workdir: Path,
+    env: dict[str, str],
+    limits: Limits,
+    result: Execution,
+) -> None:
+    cell_timeout = max(1, math.ceil(limits.cell_timeout))
+    grading_timeout = max(cell_timeout, math.ceil(limits.grading_timeout))
+
+    def timeout_for(cell: nbformat.NotebookNode) -> int:
+        return grading_timeout if GRADING_TAG in cell.metadata.get("tags", []) else cell_timeout
+
+    watchdog = _Watchdog(limits.notebook_timeout)
+    client = _GradingClient(
+        notebook,
+        timeout=cell_timeout,
+        timeout_func=timeout_for,
+        interrupt_on_timeout=True,
+        allow_errors=True,
+        kernel_name="python3",
+        shutdown_kernel="immediate",
+        startup_timeout=max(10, min(60, math.ceil(limits.notebook_timeout))),
+        iopub_timeout=4,
+        record_timing=False,
+        resources={"metadata": {"path": str(workdir)}},
+    )
+    client.setup_grading(grading_index, limits.output_cap, watchdog)
+    watchdog.start()
+    try:
+        asyncio.run(
+            asyncio.wait_for(
+                client.async_execute(
+                    cwd=str(workdir),
+                    env=env,
+                    stdout=subprocess.DEVNULL,
+                    stderr=subprocess.DEVNULL,
+                ),
+                timeout=limits.notebook_timeout + _KILL_GRACE,
+            )
+        )
+    except DeadKernelError:
+        result.kernel_died = True
+    except TimeoutError:
+        watchdog.fire()
+        result.kernel_died = True
+    finally:
+        watchdog.finish()
+    result.notebook_timed_out = watchdog.fired
+    if watchdog.fired:
+        result.kernel_died = False
+    result.cell_errors = list(client.cell_errors)
+    result.timed_out_cells = [i for i in client.timed_out_cells if i != grading_index]
+    result.output_chars = client.output_chars
+    result.output_too_large = client.output_too_large
+    result.grading_error = client.grading_error
+    if grading_index in client.timed_out_cells and result.grading_error is None:
+        result.grading_error = f"the checks took longer than {grading_timeout} s"

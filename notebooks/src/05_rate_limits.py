@@ -1,0 +1,466 @@
+# %% [markdown]
+# # 05 · Rate limits and token budgets: stay under the limit instead of hitting it
+#
+# Notebook 04 reacted to a 429 after it happened. This one avoids them. You will:
+#
+# 1. see the three limits (RPM, TPM, RPD) and read them from the response headers of both APIs;
+# 2. earn 429s on purpose with a burst, and read the `retry-after` they carry;
+# 3. compare a typical client-side rate limiter with the course's `RateLimiter` on a workload
+#    whose **token** limit binds, and plot both runs against the limits;
+# 4. find the bug in a typical `TokenBudget`, with a frozen clock, and use one that resets on time;
+# 5. watch a budget meter fill while an `LLMClient` spends.
+#
+# To keep the notebook fast, the simulated provider's limits are per **second** (or two) instead
+# of per minute: the same behaviour, sixty times faster.
+
+# %%
+from course_helpers import setup
+
+course = setup()
+
+# %% [markdown]
+# ## 1. Three limits, and where to read them
+#
+# Providers limit each API key (really: each organization or workspace, per model) on several
+# axes at once, and a request must fit all of them:
+#
+# | limit | counts | usually binds when |
+# |---|---|---|
+# | **RPM**: requests per minute | every request, however small | many tiny calls |
+# | **TPM**: tokens per minute | prompt tokens **plus `max_tokens`** when the request arrives (Anthropic counts input and output tokens separately: ITPM, OTPM) | long prompts, or a generous `max_tokens` |
+# | **RPD** / daily and monthly spend | requests or dollars per day or month | lower tiers, and budgets you set yourself |
+#
+# Both providers refill their limits **continuously** (a *token bucket*): a limit of 60 RPM is one
+# request per second, not 60 at the top of each minute.
+#
+# Neither SDK reads the rate-limit headers for you; `with_raw_response` gives you the HTTP
+# response, headers included. OpenAI first:
+
+# %%
+from openai import OpenAI
+
+gpt = OpenAI()
+raw = gpt.chat.completions.with_raw_response.create(
+    model="gpt-5.4-mini",
+    messages=[{"role": "user", "content": "Hi"}],
+    max_completion_tokens=50,
+)
+for name, value in raw.headers.items():
+    if name.startswith("x-ratelimit-"):
+        print(f"{name}: {value}")
+
+# %% [markdown]
+# The `reset` values are **Go durations** (`6ms`, `1s`, `6m0s`): how long until that limit is full
+# again. Anthropic sends the same information under other names, and its `reset` values are
+# **RFC 3339 timestamps** (a moment, not a duration), with separate input and output token limits:
+
+# %%
+from anthropic import Anthropic
+
+claude = Anthropic()
+raw = claude.messages.with_raw_response.create(
+    model="claude-haiku-5-5", max_tokens=50, messages=[{"role": "user", "content": "Hi"}]
+)
+for name, value in raw.headers.items():
+    if name.startswith("anthropic-ratelimit-"):
+        print(f"{name}: {value}")
+
+# %% [markdown]
+# `course_helpers.ratelimit.parse_rate_limit_headers` reads either dialect into the same shape,
+# with every `reset` turned into seconds:
+
+# %%
+from course_helpers.ratelimit import parse_go_duration, parse_rate_limit_headers, parse_rfc3339
+
+print(parse_go_duration("6m0s"), parse_go_duration("2m59.56s"), parse_go_duration("12ms"))
+print(parse_rfc3339("2026-11-27T06:38:12Z").isoformat(timespec="seconds"))
+limits = parse_rate_limit_headers(raw.headers)
+print("requests:", limits.requests.limit, "limit,", limits.requests.remaining, "remaining")
+print(
+    "output tokens:",
+    limits.output_tokens.limit,
+    "limit,",
+    limits.output_tokens.remaining,
+    "remaining",
+)
+
+# %% [markdown]
+# ## 2. A burst that earns 429s
+#
+# A simulated provider that allows **5 requests per 2 seconds**, and 8 requests sent as fast as
+# possible. The SDK's own retries are off (`max_retries=0`) so we see every refusal:
+
+# %%
+import openai
+
+from course_helpers.fake import FakeProvider
+
+with FakeProvider(rpm=5, period=2.0) as fake:
+    client = OpenAI(max_retries=0)
+    for number in range(1, 9):
+        try:
+            client.chat.completions.create(
+                model="gpt-5.4-mini", messages=[{"role": "user", "content": "Hi"}]
+            )
+            print(f"request {number}: 200")
+        except openai.RateLimitError as exc:
+            headers = exc.response.headers
+            print(
+                f"request {number}: 429  retry-after: {headers['retry-after']} s"
+                f"  (retry-after-ms: {headers['retry-after-ms']} ms)"
+            )
+
+# %% [markdown]
+# The first five pass (the bucket starts full), the next three are refused. Each 429 says when to
+# come back: about 0.4 s, the time one request takes to refill at 5 per 2 s (`retry-after` is in
+# whole seconds, rounded up; OpenAI's `retry-after-ms` is exact). Waiting that long and retrying
+# works, but every refused request was a wasted round trip that also counted against the limit on
+# some providers. Better not to send it.
+#
+# ## 3. A client-side rate limiter
+#
+# A limiter on the client waits *before* sending, so that the requests leave at the rate the
+# provider accepts. Here is the limiter many courses ship (kept in `course_helpers.seed.ratelimit`,
+# defects included):
+#
+# ```python
+# class RateLimiter:
+#     def __init__(self, requests_per_minute):
+#         self.requests_per_minute = requests_per_minute
+#         self.requests = deque()
+#         self.lock = threading.Lock()
+#
+#     def wait_if_needed(self):
+#         with self.lock:
+#             now = time.time()
+#             while self.requests and now - self.requests[0] > 60:
+#                 self.requests.popleft()
+#             if len(self.requests) >= self.requests_per_minute:
+#                 sleep_time = 60 - (now - self.requests[0])
+#                 if sleep_time > 0:
+#                     time.sleep(sleep_time)
+#             self.requests.append(time.time())
+# ```
+#
+# Two problems. It **sleeps while holding its lock**, so every other thread, even one that only
+# wants to ask "is there room?", is stuck for the whole wait. And it **knows nothing about
+# tokens**, which is usually the limit that binds.
+#
+# The first one is easy to see with an injected clock and `sleep` (both added to the copy so we do
+# not wait): the sleep records whether the lock is held.
+
+# %%
+from course_helpers.ratelimit import RateLimiter
+from course_helpers.seed.ratelimit import RateLimiter as SeedRateLimiter
+
+now = [0.0]
+
+
+def seed_sleep(seconds):
+    print(f"seed: sleeping {seconds:g} s with the lock held: {seed_limiter.lock.locked()}")
+    now[0] += seconds
+
+
+seed_limiter = SeedRateLimiter(2, period=60, clock=lambda: now[0], sleep=seed_sleep)
+for _ in range(3):
+    seed_limiter.wait_if_needed()
+
+# %% [markdown]
+# The course's `RateLimiter` computes the wait under its lock and sleeps **outside** it. Its
+# `sleep` below asks the limiter a question, which needs the lock: if `acquire` still held it, this
+# cell would hang forever.
+
+# %%
+now = [0.0]
+
+
+def ours_sleep(seconds):
+    room = limiter.has_capacity()  # takes the lock
+    print(f"ours: sleeping {seconds:g} s; meanwhile another caller asked and got {room}")
+    now[0] += seconds
+
+
+limiter = RateLimiter(requests_per_minute=2, period=60, clock=lambda: now[0], sleep=ours_sleep)
+for _ in range(3):
+    limiter.acquire()
+
+# %% [markdown]
+# Now the second problem, on a workload where tokens bind. A provider allowing 60 requests but
+# only **1,000 tokens per second**, and ten requests that each carry a longer prompt and
+# `max_completion_tokens=100`. The provider charges each request its prompt plus
+# `max_completion_tokens` on arrival, and `estimate_tokens` predicts that charge:
+
+# %%
+from course_helpers.tokens import estimate_tokens
+
+RPM, TPM, PERIOD = 60, 1_000, 1.0  # per PERIOD seconds
+TEXT = "Rate limits protect a shared service from any single client. " * 8
+MESSAGES = [{"role": "user", "content": "Summarise in one sentence: " + TEXT}]
+MAX_TOKENS = 100
+CHARGE = estimate_tokens(MESSAGES) + MAX_TOKENS
+print("tokens charged per request:", CHARGE, "| requests that fit at once:", TPM // CHARGE)
+
+# %% [markdown]
+# `run(wait)` sends the ten requests from three threads, calling `wait()` before each one. On a
+# 429 a thread waits the `retry-after` it was given and tries again (this is where the time goes
+# when the limiter lets too much through). It returns the number of 429s and what the provider
+# saw, for the plot, and prints how long it took.
+
+# %%
+import time
+from concurrent.futures import ThreadPoolExecutor
+
+from course_helpers.errors import classify
+from course_helpers.plots import RequestEvent
+
+
+def run(wait, jobs=10):
+    refused = 0
+    start = time.monotonic()
+    with FakeProvider(rpm=RPM, tpm=TPM, period=PERIOD) as fake:
+        client = OpenAI(max_retries=0)
+
+        def job(_):
+            nonlocal refused
+            while True:
+                wait()
+                try:
+                    return client.chat.completions.create(
+                        model="gpt-5.4-mini", messages=MESSAGES, max_completion_tokens=MAX_TOKENS
+                    )
+                except openai.RateLimitError as exc:
+                    refused += 1
+                    time.sleep(classify(exc).retry_after)
+
+        with ThreadPoolExecutor(max_workers=3) as pool:
+            list(pool.map(job, range(jobs)))
+    print(f"took {time.monotonic() - start:.2f} s")
+    return refused, [RequestEvent(call.time - start, CHARGE, call.status) for call in fake.calls]
+
+
+# %% [markdown]
+# The seed's limiter, given the request limit (it has nowhere to put a token limit):
+
+# %%
+seed_limiter = SeedRateLimiter(RPM, period=PERIOD)
+seed_refused, seed_events = run(seed_limiter.wait_if_needed)
+print("seed limiter, 429s received:", seed_refused > 0)
+
+# %% [markdown]
+# The course's limiter, given both limits; each request acquires its token charge first.
+# (`headroom=0.2` keeps 0.2 s of refill in reserve for the time a request takes to reach the
+# provider: with a one-second period, that matters.)
+
+# %%
+limiter = RateLimiter(requests_per_minute=RPM, tokens_per_minute=TPM, period=PERIOD, headroom=0.2)
+ours_refused, ours_events = run(lambda: limiter.acquire(tokens=CHARGE))
+print("course limiter, 429s received:", ours_refused)
+
+# %% [markdown]
+# Both runs took about the same time: the token limit decides that, not the limiter. But the seed's
+# limiter got there by being refused over and over, and each refusal is a request that could have
+# counted against a real account (and would be logged as an error in production). How much of what
+# the limit allowed did each one use?
+
+
+# %%
+def utilisation(events):
+    used = sum(e.tokens for e in events if e.status == 200)
+    allowed = TPM + TPM / PERIOD * max(e.time for e in events)
+    return used / allowed
+
+
+print("seed limiter uses >= 80% of the token limit:", utilisation(seed_events) >= 0.8)
+print("course limiter uses >= 80% of the token limit:", utilisation(ours_events) >= 0.8)
+
+# %% [markdown]
+# The timeline of each run. For requests (left) and tokens (right): the running total the provider
+# accepted (blue), the running total the limit allowed (dashed: the full bucket at the start plus
+# its continuous refill), and each 429 (red cross). Requests never come close to their limit;
+# tokens ride along theirs. The seed's run first:
+
+# %%
+from course_helpers.plots import plot_rate_limit_timeline
+
+plot_rate_limit_timeline(seed_events, RPM, TPM, PERIOD, title="seed RateLimiter: requests only")
+
+# %% [markdown]
+# The seed's run keeps touching the dashed line and collecting red crosses: each time a thread's
+# `retry-after` ends, three threads race for one request's worth of refill. The course's run stays
+# just under the line, with no crosses:
+
+# %%
+plot_rate_limit_timeline(
+    ours_events, RPM, TPM, PERIOD, title="course RateLimiter: requests + tokens"
+)
+
+# %% [markdown]
+# The same limiter works in asyncio code (`await limiter.acquire_async(tokens=...)`), can follow
+# the server's own count (`limiter.update_from_headers(raw.headers)`), and gives tokens back when
+# the answer was shorter than `max_tokens` (`limiter.reconcile(estimated, actual)`).
+#
+# In Node.js, for reference, the same idea with the `bottleneck` package handles requests only;
+# tokens need a second limiter or a token bucket of your own:
+#
+# ```js
+# import Bottleneck from "bottleneck";
+# const limiter = new Bottleneck({ reservoir: 500, reservoirRefreshAmount: 500,
+#                                  reservoirRefreshInterval: 60_000, maxConcurrent: 10 });
+# const reply = await limiter.schedule(() => client.chat.completions.create({ model, messages }));
+# ```
+#
+# ## 4. A token budget that forgets to reset
+#
+# Rate limits protect the provider; a **budget** protects your wallet: at most so many tokens (or
+# dollars) per day and per month. A typical implementation (the seed's, in
+# `course_helpers.seed.budget`):
+#
+# ```python
+# def _reset_if_needed(self):
+#     now = datetime.now()
+#     if now.day != self.last_reset.day:
+#         self.daily_used = 0
+#     if now.month != self.last_reset.month:
+#         self.monthly_used = 0
+#     self.last_reset = now
+# ```
+#
+# Can you spot it? We freeze the clock (the copy takes `now=`) and travel in time: spend on
+# 15 January, come back on 15 February.
+
+# %%
+from datetime import datetime
+
+from course_helpers.seed.budget import TokenBudget as SeedTokenBudget
+
+clock = [datetime(2026, 1, 15, 10, 0)]
+seed_budget = SeedTokenBudget(daily_limit=10_000, monthly_limit=100_000, now=lambda: clock[0])
+seed_budget.spend(9_000)
+
+clock[0] = datetime(2026, 2, 15, 10, 0)  # a month later, no call in between
+print("used today on Feb 15:", seed_budget.daily_used)
+print("can spend 2,000 tokens:", seed_budget.can_spend(2_000))
+
+# %% [markdown]
+# On 15 February the seed still counts January's 9,000 tokens as "today": it compared the *day of
+# the month* (15 == 15), not the date. The same happens to the monthly counter a year later. It
+# also uses the server's naive local time, forgets everything when the kernel restarts, and lets two
+# threads both pass `can_spend` before either calls `spend`.
+#
+# The course's `TokenBudget` compares calendar dates in a time zone you choose, persists to SQLite,
+# and reserves before a call. The same trip, in Paris time:
+
+# %%
+from zoneinfo import ZoneInfo
+
+from course_helpers.budget import TokenBudget
+
+paris = ZoneInfo("Europe/Paris")
+clock = [datetime(2026, 1, 15, 23, 30, tzinfo=paris)]
+budget = TokenBudget(
+    daily_limit=10_000, monthly_limit=100_000, tz="Europe/Paris", now=lambda: clock[0]
+)
+budget.spend(9_000)
+for moment in [
+    (2026, 1, 15, 23, 59),
+    (2026, 1, 16, 0, 1),
+    (2026, 2, 15, 10, 0),
+    (2026, 3, 1, 0, 1),
+]:
+    clock[0] = datetime(*moment, tzinfo=paris)
+    status = budget.status()
+    print(
+        f"{clock[0]:%b %d %H:%M}  today: {status.day.tokens_used:>5,}  this month: {status.month.tokens_used:>5,}"
+    )
+
+# %% [markdown]
+# One minute after local midnight the day is fresh; on 1 March the month is too. The status knows
+# when each window resets:
+
+# %%
+print(budget.status())
+
+# %% [markdown]
+# **Reserve, then settle.** Before a call, reserve the worst case (prompt + `max_tokens`); after
+# it, settle with what was really used. While one call holds its reservation, another that would
+# not fit is refused *before* it is sent, even though nothing has been spent yet:
+
+# %%
+from course_helpers.errors import BudgetExceededError
+
+clock[0] = datetime(2026, 3, 2, 9, 0, tzinfo=paris)
+first = budget.reserve(5_000, max_output=1_000)
+try:
+    budget.reserve(5_000, max_output=1_000)
+except BudgetExceededError as exc:
+    print("second call refused:", exc)
+first.settle(input_tokens=4_800, output_tokens=350)
+print(budget.status().day)
+
+# %% [markdown]
+# **Persistence.** With `path=`, the spend lives in a SQLite file: a restarted kernel (here: a
+# second `TokenBudget` on the same file) sees the same day.
+
+# %%
+import tempfile
+from pathlib import Path
+
+folder = Path(tempfile.mkdtemp())
+with TokenBudget(daily_limit=10_000, path=folder / "budget.sqlite", now=lambda: clock[0]) as before:
+    before.spend(1_234)
+with TokenBudget(daily_limit=10_000, path=folder / "budget.sqlite", now=lambda: clock[0]) as after:
+    print("after a restart, used today:", after.status().day.tokens_used)
+
+# %% [markdown]
+# ## 5. A live budget meter
+#
+# `LLMClient` (notebook 06) takes a `budget=`: each call reserves its worst case, then settles the
+# real usage. The meter below fills as the calls spend (in JupyterLab the bars move; the text under
+# them is what a plain terminal shows). The daily limit is tiny so we can watch it refuse a call.
+
+# %%
+from course_helpers.client import LLMClient
+from course_helpers.plots import budget_meter
+
+daily = TokenBudget(daily_limit=600, monthly_limit=50_000)
+meter = budget_meter(daily)
+meter
+
+# %%
+client = LLMClient(model="gpt-5.4-mini", budget=daily)
+questions = [
+    "What is a token bucket?",
+    "Why add jitter to retries?",
+    "What does HTTP 429 mean?",
+    "What is a context window?",
+    "What is a rate limit?",
+]
+for question in questions:
+    try:
+        reply = client.complete(question, max_tokens=300, temperature=0)
+        meter.refresh()
+        print(f"spent {reply.total_tokens:>3} tokens on {question!r}")
+    except BudgetExceededError as exc:
+        print(f"refused {question!r}: {type(exc).__name__}, {exc.requested:,} requested")
+        break
+print(meter.text())
+
+# %% [markdown]
+# The fifth call was refused although only about 260 of 600 tokens were spent: it reserves its
+# worst case, prompt + `max_tokens=300`, and that would not fit. A smaller `max_tokens` buys more
+# calls from the same budget.
+#
+# ## Key takeaways
+#
+# * Limits are per key on **requests and tokens** (input and output separately at Anthropic), refill
+#   continuously, and count `max_tokens` up front: a generous `max_tokens` eats your TPM.
+# * Read them from the headers (`x-ratelimit-*` Go durations, `anthropic-ratelimit-*` RFC 3339
+#   times); neither SDK parses them.
+# * Throttle on the client, on **both** requests and tokens, without sleeping under a lock; then
+#   429s become rare events instead of the way you find the limit.
+# * A budget must compare **calendar dates** in a time zone, reserve before the call, and persist.
+#
+# ## Next
+#
+# `06_integration_layer.ipynb` wires all of this (errors, retries, the limiter, the budget, a usage
+# log) into one `LLMClient` that speaks to both providers.
