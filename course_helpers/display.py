@@ -10,8 +10,8 @@ StreamView('demo', chars=12, done=True)
 
 The widgets' ``text/plain`` repr is short and deterministic (``StreamView('demo', chars=0,
 done=False)``, ``Progress(done=0, total=20)``), because that is what nbval compares; the live
-widget view itself is never compared. Without ipywidgets, ``StreamView`` prints the text as it
-arrives and ``Progress`` prints one line when it closes.
+widget view itself is never compared. Outside a Jupyter kernel (or without ipywidgets),
+``StreamView`` prints the text as it arrives and ``Progress`` prints one line when it closes.
 """
 
 from __future__ import annotations
@@ -20,11 +20,12 @@ import html
 import sys
 import time
 from collections.abc import Awaitable, Callable, Sequence
-from typing import Any, Self, TextIO, TypeVar
-
-from matplotlib.figure import Figure
+from typing import TYPE_CHECKING, Any, Self, TextIO, TypeVar
 
 from course_helpers.tokens import estimate_tokens
+
+if TYPE_CHECKING:
+    from course_helpers.plots import Figure
 
 __all__ = ["Progress", "StreamView", "plot_stream_timing"]
 
@@ -33,11 +34,13 @@ Bundle = dict[str, Any]
 
 
 def _widgets_available() -> bool:
+    """ipywidgets is installed and we run in a Jupyter kernel (a terminal cannot show widgets)."""
     try:
         import ipywidgets  # noqa: F401
+        from IPython import get_ipython
     except ImportError:
         return False
-    return True
+    return getattr(get_ipython(), "kernel", None) is not None
 
 
 def _show(obj: object) -> None:
@@ -268,15 +271,18 @@ def plot_stream_timing(
     arrivals: Sequence[float],
     total: float | None = None,
     *,
-    title: str = "Streaming: tokens over time",
+    title: str = "Streaming: text received over time",
     figsize: tuple[float, float] = (7.0, 3.0),
 ) -> Figure:
     """Pieces received over time, with time to first token and the total time marked.
 
     ``arrivals`` are the seconds from sending the request to each piece (``StreamView.arrivals``);
-    ``total`` defaults to the last arrival. The figure has a fixed size and dpi, so its text repr
+    ``total`` defaults to the last arrival. The figure shows itself as a PNG whatever the backend
+    (``course_helpers.plots.Figure``) and has a fixed size and dpi, so its text repr
     (``<Figure size 700x300 with 1 Axes>``) is the same on every machine.
     """
+    from course_helpers.plots import Figure  # matplotlib is imported only when plotting
+
     if not arrivals:
         raise ValueError("no arrivals to plot: feed the stream's pieces to a StreamView first")
     end = total if total is not None else arrivals[-1]

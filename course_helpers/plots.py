@@ -17,7 +17,7 @@ from __future__ import annotations
 import io
 import random
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any, Protocol
 
 from matplotlib.axes import Axes
@@ -83,12 +83,7 @@ def plot_backoff_schedules(
     if retries < 1 or runs < 0 or clients < 1:
         raise ValueError("retries and clients must be at least 1, runs at least 0.")
     policy = policy or RetryPolicy()
-    steady = RetryPolicy(
-        base_delay=policy.base_delay, max_delay=policy.max_delay, deadline=None, jitter="none"
-    )
-    jittered = RetryPolicy(
-        base_delay=policy.base_delay, max_delay=policy.max_delay, deadline=None, jitter="full"
-    )
+    steady, jittered = replace(policy, jitter="none"), replace(policy, jitter="full")
     rng = random.Random(seed)
     numbers = list(range(1, retries + 1))
     steps = [steady.backoff(n - 1) for n in numbers]
@@ -119,13 +114,16 @@ def plot_backoff_schedules(
 
     shown = min(4, retries)
     herd = [sum(steps[:k]) for k in range(1, shown + 1)]
+    herd_xy: list[tuple[float, int]] = []
+    spread_xy: list[tuple[float, int]] = []
     for client in range(clients):
-        right.scatter(herd, [client] * shown, color=_NO_JITTER, s=12)
-        elapsed, spread = 0.0, []
+        herd_xy += [(moment, client) for moment in herd]
+        elapsed = 0.0
         for n in range(shown):
             elapsed += jittered.backoff(n, rng)
-            spread.append(elapsed)
-        right.scatter(spread, [clients + 2 + client] * shown, color=_JITTER, s=12)
+            spread_xy.append((elapsed, clients + 2 + client))
+    for points, color in ((herd_xy, _NO_JITTER), (spread_xy, _JITTER)):
+        right.scatter([x for x, _ in points], [y for _, y in points], color=color, s=12)
     right.set(
         title=f"First {shown} retries of {clients} clients that failed together",
         xlabel="seconds after the failure",

@@ -29,7 +29,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass, field, fields
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, Literal
+from typing import IO, Any, Literal
 
 __all__ = [
     "LOGGER_NAME",
@@ -104,15 +104,17 @@ class _CourseHandler(logging.StreamHandler):  # type: ignore[type-arg]
     """Marks the handler ``configure_logging`` installed, so calling it again replaces it."""
 
 
-def configure_logging(json: bool = False, level: int | str = logging.INFO) -> logging.Logger:
-    """Show ``LLMClient``'s call log on stderr, as plain text or as JSON lines.
+def configure_logging(
+    json: bool = False, level: int | str = logging.INFO, *, stream: IO[str] | None = None
+) -> logging.Logger:
+    """Show ``LLMClient``'s call log on ``stream`` (default stderr), as plain text or JSON lines.
 
     Calling it again replaces the previous configuration instead of adding a second handler.
     """
     logger = get_logger()
     for handler in [h for h in logger.handlers if isinstance(h, _CourseHandler)]:
         logger.removeHandler(handler)
-    handler = _CourseHandler()
+    handler = _CourseHandler(stream)
     handler.setFormatter(
         JsonFormatter() if json else logging.Formatter("%(asctime)s %(levelname)s %(message)s")
     )

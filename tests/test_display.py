@@ -114,6 +114,16 @@ def test_widget_view_grows_escaped_text_and_shows_stats() -> None:
     assert "&lt;b&gt;x&lt;/b&gt;" in title
 
 
+def test_outside_a_kernel_the_default_is_printing(capsys: pytest.CaptureFixture[str]) -> None:
+    view = StreamView()
+    view.feed("plain text")
+    progress = Progress(1)
+    progress.advance()
+    progress.close()
+    assert capsys.readouterr().out.startswith("plain text")
+    assert view._box is None and progress._box is None
+
+
 def test_widget_view_prints_nothing(capsys: pytest.CaptureFixture[str]) -> None:
     view = StreamView(widgets=True)
     view.feed("quiet")
@@ -191,6 +201,7 @@ def test_plot_marks_first_token_and_total() -> None:
     assert list(ttft_line.get_xdata()) == pytest.approx([0.2, 0.2])
     assert list(total_line.get_xdata()) == pytest.approx([0.5, 0.5])
     assert axes.get_xlim()[1] == pytest.approx(0.525)
+    assert figure._repr_png_().startswith(b"\x89PNG")
 
 
 def test_plot_total_defaults_to_last_arrival_and_needs_data() -> None:

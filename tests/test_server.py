@@ -7,6 +7,7 @@ client reaches the relay over a real socket while the relay's SDK calls are answ
 from __future__ import annotations
 
 import asyncio
+import itertools
 import json
 import sqlite3
 import subprocess
@@ -148,7 +149,7 @@ def test_deltas_arrive_one_by_one_as_the_provider_sends_them(relay: ServerHandle
     assert first - started >= 0.05
     assert done - first >= 0.7 * delay * (tokens - 1)
     # ...and the deltas are spread like the provider's tokens, not delivered in one burst.
-    gaps = [b.at - a.at for a, b in zip(deltas, deltas[1:], strict=False)]
+    gaps = [b.at - a.at for a, b in itertools.pairwise(deltas)]
     assert sum(gap >= delay / 3 for gap in gaps) >= len(gaps) // 2
     assert last - first >= 0.7 * delay * (tokens - 1)
     assert [call.streamed for call in fake.calls] == [True]
@@ -350,7 +351,8 @@ BAD_REQUESTS = [
     (b'{"messages": [{"role": "robot", "content": "Hi"}]}', 400, "role must be one of"),
     (b'{"messages": [{"role": "user", "content": "Hi", "name": "x"}]}', 400, "unknown field"),
     (
-        b'{"messages": [{"role": "user", "content": "Hi"}, {"role": "assistant", "content": "Yo"}]}',
+        b'{"messages": [{"role": "user", "content": "Hi"}, '
+        b'{"role": "assistant", "content": "Yo"}]}',
         400,
         "last message must be the user's",
     ),
@@ -401,7 +403,9 @@ def test_unknown_paths_and_methods_answer_json_errors(relay: ServerHandle) -> No
 def test_history_lists_exchanges_newest_first(tmp_path: Path) -> None:
     db = tmp_path / "relay.db"
     with FakeProvider(), serve_in_thread(db_path=db, client=relay_client()) as server:
-        ids = [chat(server, {"prompt": f"Prompt {n}", "max_tokens": 5}).exchange_id for n in range(3)]
+        ids = [
+            chat(server, {"prompt": f"Prompt {n}", "max_tokens": 5}).exchange_id for n in range(3)
+        ]
         listed = httpx2.get(f"{server.base_url}/history").json()["exchanges"]
         two = httpx2.get(f"{server.base_url}/history", params={"limit": 2}).json()["exchanges"]
         one = httpx2.get(f"{server.base_url}/history/{ids[1]}").json()

@@ -41,7 +41,7 @@ sync_api = pytest.importorskip(
 )
 pytestmark = pytest.mark.skipif(
     not CHROMIUM.exists(),
-    reason=f"{CHROMIUM} is missing: apt-get install -y chromium (Playwright's download is not used)",
+    reason=f"{CHROMIUM} is missing: apt-get install -y chromium (Playwright's browsers are unused)",
 )
 
 

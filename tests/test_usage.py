@@ -179,3 +179,21 @@ def test_configure_logging_replaces_its_handler(capsys: pytest.CaptureFixture[st
             logger.removeHandler(handler)
         logger.propagate = True
         logger.setLevel(logging.NOTSET)
+
+
+def test_configure_logging_writes_to_the_given_stream() -> None:
+    import io
+    import json as jsonlib
+
+    from course_helpers.usage import configure_logging, get_logger
+
+    lines = io.StringIO()
+    configure_logging(json=True, stream=lines)
+    try:
+        get_logger().info("call finished", extra={"provider": "openai"})
+        record = jsonlib.loads(lines.getvalue().splitlines()[-1])
+        assert record["message"] == "call finished" and record["provider"] == "openai"
+    finally:  # leave the logger as the other tests expect it: no course handler
+        logger = get_logger()
+        for handler in [h for h in logger.handlers if type(h).__name__ == "_CourseHandler"]:
+            logger.removeHandler(handler)

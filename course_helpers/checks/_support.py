@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import json
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
@@ -70,18 +70,33 @@ def stop_simulations(thread: int) -> None:
         fake.stop()
 
 
+_clients: dict[str, Any] = {}
+
+
+def _cached(kind: str, factory: Callable[..., Any], options: dict[str, Any]) -> Any:
+    # Building a client (its SSL context) costs ~0.1 s; SDK clients are safe to share.
+    key = f"{kind}:{sorted(options.items())!r}"
+    with _lock:
+        client = _clients.get(key)
+        if client is None:
+            client = _clients[key] = factory(**options)
+    return client
+
+
 def openai_client(**options: Any) -> openai.OpenAI:
     """An OpenAI client for the simulated provider, without the SDK's own retries."""
     options.setdefault("max_retries", 0)
     options.setdefault("api_key", OPENAI_KEY)
-    return openai.OpenAI(**options)
+    client: openai.OpenAI = _cached("openai", openai.OpenAI, options)
+    return client
 
 
 def anthropic_client(**options: Any) -> anthropic.Anthropic:
     """An Anthropic client for the simulated provider, without the SDK's own retries."""
     options.setdefault("max_retries", 0)
     options.setdefault("api_key", ANTHROPIC_KEY)
-    return anthropic.Anthropic(**options)
+    client: anthropic.Anthropic = _cached("anthropic", anthropic.Anthropic, options)
+    return client
 
 
 def _auth_headers(provider: str) -> dict[str, str]:

@@ -139,7 +139,7 @@ def check_max_tokens(ask_both: AskBoth) -> None:
     expect(
         sent == 37,
         "ask_both(..., max_tokens=37) should send max_completion_tokens (or max_tokens) = 37 to "
-        f"openai, but the request had {sent!r}",
+        f"openai, but the request had {'neither' if sent is None else sent}",
     )
 
 

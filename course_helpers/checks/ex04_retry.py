@@ -232,7 +232,8 @@ def check_real_sleep(retry_call: RetryCall) -> None:
     expect(
         elapsed >= 0.3,
         f"called without sleep=, retry_call should really wait the 0.3 s retry-after, but it "
-        f"returned after {elapsed:.3f} s: is the default sleep a real time.sleep?",
+        f"returned after {elapsed:.3f} s: does it wait what retry-after says, and is its "
+        "default sleep time.sleep?",
     )
     expect(elapsed < 3.0, f"retry-after was 0.3 s, but retry_call took {elapsed:.3f} s")
 

@@ -118,7 +118,8 @@ def check_against_provider(binding_limit: BindingLimit) -> None:
             accepted += 1
     expect(
         predicted == accepted,
-        f"with rpm={rpm}, tpm={tpm}, a {prompt}-token prompt and max_tokens={max_tokens}, the "
+        f"with rpm={rpm}, tpm={tpm}, a prompt of {prompt} tokens and max_tokens={max_tokens}, "
+        "the "
         f"simulated provider accepted {accepted} requests in a burst before its first 429; "
         f"binding_limit predicted {describe(predicted)}",
     )

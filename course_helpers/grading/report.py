@@ -199,7 +199,9 @@ def summary(rows: Sequence[Row], *, seconds: float, settings: Mapping[str, Any])
     for (learner, notebook), group in _notebooks(rows).items():
         first = group[0]
         reasons[first.status] += 1
-        entry = learners.setdefault(learner, {"score": 0, "total": 0, "notebooks": []})
+        entry = learners.setdefault(
+            learner, {"score": 0, "total": 0, "fraction": 0.0, "notebooks": []}
+        )
         score = sum(row.passed for row in group)
         entry["score"] += score
         entry["total"] += len(group)

@@ -173,6 +173,9 @@ class SSERelay:
                 if self.progress.first_delta_at is None:
                     self.progress.first_delta_at = time.perf_counter()
                 queue.put_nowait(_Delta(text))
+                # Let the sender run now: chunks that arrive in a burst are parsed without ever
+                # suspending, and the first delta would otherwise wait for the whole burst.
+                await asyncio.sleep(0)
             queue.put_nowait(_Done(stream.response))
         except LLMError as error:
             queue.put_nowait(_Failed(error))

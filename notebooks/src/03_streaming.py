@@ -328,8 +328,8 @@ print("ttft < total:", arrivals[0] < total)
 print("first token within the first fifth of the wait:", arrivals[0] < total / 5)
 
 # %% [markdown]
-# Without streaming, the user sees nothing until the end of the green line. With streaming, text
-# appears at the orange line and keeps coming:
+# Without streaming, the user sees nothing until the dotted green line (the total time). With
+# streaming, text appears at the dashed orange line (the time to first token) and keeps coming:
 
 # %%
 from course_helpers.display import plot_stream_timing

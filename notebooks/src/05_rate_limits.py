@@ -112,10 +112,11 @@ with FakeProvider(rpm=5, period=2.0) as fake:
 
 # %% [markdown]
 # The first five pass (the bucket starts full), the next three are refused. Each 429 says when to
-# come back: about 0.4 s, the time one request takes to refill at 5 per 2 s (`retry-after` is in
-# whole seconds, rounded up; OpenAI's `retry-after-ms` is exact). Waiting that long and retrying
-# works, but every refused request was a wasted round trip that also counted against the limit on
-# some providers. Better not to send it.
+# come back: a little under 0.4 s, the time one request takes to refill at 5 per 2 s
+# (`retry-after` is in whole seconds, rounded up; OpenAI's `retry-after-ms` is exact). Waiting that
+# long and retrying works, but every refused request is a wasted round trip, and OpenAI's
+# rate-limit guide warns that unsuccessful requests count towards the per-minute limit too.
+# Better not to send it.
 #
 # ## 3. A client-side rate limiter
 #
@@ -176,7 +177,7 @@ now = [0.0]
 
 def ours_sleep(seconds):
     room = limiter.has_capacity()  # takes the lock
-    print(f"ours: sleeping {seconds:g} s; meanwhile another caller asked and got {room}")
+    print(f"ours: sleeping {seconds:g} s; meanwhile has_capacity() answered {room}, no waiting")
     now[0] += seconds
 
 
@@ -185,8 +186,11 @@ for _ in range(3):
     limiter.acquire()
 
 # %% [markdown]
+# Notice the waits, too: the seed waits 60 s, until its oldest request leaves the window; ours
+# waits 30 s, the time one request takes to refill at 2 per minute, as the provider's bucket does.
+#
 # Now the second problem, on a workload where tokens bind. A provider allowing 60 requests but
-# only **1,000 tokens per second**, and ten requests that each carry a longer prompt and
+# only **1,000 tokens per second**, and eight requests that each carry a longer prompt and
 # `max_completion_tokens=100`. The provider charges each request its prompt plus
 # `max_completion_tokens` on arrival, and `estimate_tokens` predicts that charge:
 
@@ -201,7 +205,7 @@ CHARGE = estimate_tokens(MESSAGES) + MAX_TOKENS
 print("tokens charged per request:", CHARGE, "| requests that fit at once:", TPM // CHARGE)
 
 # %% [markdown]
-# `run(wait)` sends the ten requests from three threads, calling `wait()` before each one. On a
+# `run(wait)` sends the eight requests from three threads, calling `wait()` before each one. On a
 # 429 a thread waits the `retry-after` it was given and tries again (this is where the time goes
 # when the limiter lets too much through). It returns the number of 429s and what the provider
 # saw, for the plot, and prints how long it took.
@@ -214,7 +218,7 @@ from course_helpers.errors import classify
 from course_helpers.plots import RequestEvent
 
 
-def run(wait, jobs=10):
+def run(wait, jobs=8):
     refused = 0
     start = time.monotonic()
     with FakeProvider(rpm=RPM, tpm=TPM, period=PERIOD) as fake:
@@ -248,19 +252,19 @@ print("seed limiter, 429s received:", seed_refused > 0)
 
 # %% [markdown]
 # The course's limiter, given both limits; each request acquires its token charge first.
-# (`headroom=0.2` keeps 0.2 s of refill in reserve for the time a request takes to reach the
+# (`headroom=0.3` keeps 0.3 s of refill in reserve for the time a request takes to reach the
 # provider: with a one-second period, that matters.)
 
 # %%
-limiter = RateLimiter(requests_per_minute=RPM, tokens_per_minute=TPM, period=PERIOD, headroom=0.2)
+limiter = RateLimiter(requests_per_minute=RPM, tokens_per_minute=TPM, period=PERIOD, headroom=0.3)
 ours_refused, ours_events = run(lambda: limiter.acquire(tokens=CHARGE))
 print("course limiter, 429s received:", ours_refused)
 
 # %% [markdown]
 # Both runs took about the same time: the token limit decides that, not the limiter. But the seed's
-# limiter got there by being refused over and over, and each refusal is a request that could have
-# counted against a real account (and would be logged as an error in production). How much of what
-# the limit allowed did each one use?
+# limiter got there by being refused over and over: each refusal a wasted round trip, an error in
+# your logs, and (at OpenAI) one more request counted against the limit. How much of what the limit
+# allowed did each run use?
 
 
 # %%
@@ -422,7 +426,7 @@ with TokenBudget(daily_limit=10_000, path=folder / "budget.sqlite", now=lambda: 
 from course_helpers.client import LLMClient
 from course_helpers.plots import budget_meter
 
-daily = TokenBudget(daily_limit=600, monthly_limit=50_000)
+daily = TokenBudget(daily_limit=550, monthly_limit=50_000)
 meter = budget_meter(daily)
 meter
 
@@ -441,14 +445,16 @@ for question in questions:
         meter.refresh()
         print(f"spent {reply.total_tokens:>3} tokens on {question!r}")
     except BudgetExceededError as exc:
-        print(f"refused {question!r}: {type(exc).__name__}, {exc.requested:,} requested")
+        print(
+            f"refused {question!r}: {exc.used:g} used + {exc.requested:g} reserved > {exc.limit:g}"
+        )
         break
 print(meter.text())
 
 # %% [markdown]
-# The fifth call was refused although only about 260 of 600 tokens were spent: it reserves its
-# worst case, prompt + `max_tokens=300`, and that would not fit. A smaller `max_tokens` buys more
-# calls from the same budget.
+# The fifth call was refused although less than half the budget was spent: it reserves its worst
+# case, prompt + `max_tokens=300`, and that would not fit. A smaller `max_tokens` buys more calls
+# from the same budget.
 #
 # ## Key takeaways
 #

@@ -153,9 +153,12 @@ def scan_for_keys(root: Path) -> tuple[int, list[tuple[str, str, str]]]:
         subfolders[:] = sorted(d for d in subfolders if d not in SKIP_DIRS)
         for name in sorted(files):
             path = Path(folder, name)
-            if is_env_file(name) or path.stat().st_size > 5_000_000:
+            if is_env_file(name):
                 continue
-            text = path.read_text(encoding="utf-8", errors="ignore")
+            try:
+                text = path.read_bytes()[:5_000_000].decode("utf-8", errors="ignore")
+            except OSError:  # vanished or unreadable: nothing to leak from here
+                continue
             scanned += 1
             for kind, pattern in KEY_PATTERNS.items():
                 for match in pattern.finditer(text):
@@ -305,9 +308,8 @@ import json
 from course_helpers import LLMClient, UsageLog
 from course_helpers.usage import configure_logging
 
-logger = configure_logging(json=True)
-log_lines = io.StringIO()
-logger.handlers[-1].setStream(log_lines)  # for this demo: collect the lines instead of stderr
+log_lines = io.StringIO()  # for this demo: collect the lines instead of printing them to stderr
+logger = configure_logging(json=True, stream=log_lines)
 
 usage_log = UsageLog()  # in memory; UsageLog("usage.db") keeps it across kernel restarts
 llm = LLMClient(model="gpt-5.4-mini", usage_log=usage_log)

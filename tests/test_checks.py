@@ -1,0 +1,361 @@
+"""Proof that the exercise checks discriminate, and tests of the check machinery.
+
+For every exercise: every check passes on the solution (the code in ``solutions/src``), every
+check fails on the stub ``tools/make_exercises.py`` generates from it, and each plausible wrong
+answer fails at least the checks it is meant to be caught by. No kernels: the solutions' code
+cells are executed here, minus their ``setup()`` and ``check(...)`` calls.
+
+What each exercise's checks catch (tests/wrong_answers.py has the code):
+
+- ex01_first_calls: SDK fields copied as they are (raw stop reasons, no max_tokens to openai);
+  output tokens taken from total_tokens.
+- ex02_stream_collector: ``chunk.choices[0]`` (IndexError on the usage-only chunk) and output
+  tokens read from message_start; ``.text`` read from every block delta (a thinking block first).
+- ex03_classify_errors: decisions by HTTP status (quota retried, in-stream overloaded not,
+  retry-after-ms ignored, dropped connections not retried); the SDK's classes trusted (quota
+  retried); retry-after never read.
+- ex04_retry: the textbook loop (retries a 400 and a quota, no jitter, sleeps after the last
+  attempt); retry-after ignored; a last useless wait; no jitter; ``time.sleep`` instead of
+  ``sleep=``; a default ``sleep`` that never waits.
+- ex05_rate_limiter: the seed's requests-only limiter (429s on a token-bound workload, no
+  ValueError); fixed windows (burst then stall: under 90 % of the limit).
+- ex06_token_budget: the seed's TokenBudget (15 Jan -> 15 Feb "same day", Jan 2026 -> Jan 2027
+  "same month", spends past the limit); rolling 24 h / 30 days instead of the calendar.
+- ex07_multi_provider: falls back on any exception (even a 400); never falls back; sends every
+  model to openai; returns None when both providers fail.
+- ex08_rpm_vs_tpm: counts only the prompt; rounds up; returns a float.
+"""
+
+from __future__ import annotations
+
+import ast
+import sys
+import threading
+import time
+import types
+from pathlib import Path
+from typing import Any
+
+import pytest
+from wrong_answers import NOTEBOOK_DEMOS, WRONG_ANSWERS
+
+from course_helpers.checks import (
+    EXERCISES,
+    MIME_TYPE,
+    Check,
+    CheckResult,
+    Exercise,
+    answer,
+    check,
+    grade_namespace,
+)
+from course_helpers.checks import registry as registry_module
+from course_helpers.checks._support import simulated
+from course_helpers.fake.respx_adapter import active
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "tools"))
+
+from build_notebooks import parse  # noqa: E402
+from make_exercises import STUB, SolutionMarkerError, stub_source  # noqa: E402
+
+_SKIPPED_CALLS = {"check", "setup"}
+
+
+def _calls_skipped(node: ast.stmt) -> bool:
+    value = node.value if isinstance(node, ast.Expr | ast.Assign) else None
+    return (
+        isinstance(value, ast.Call)
+        and isinstance(value.func, ast.Name)
+        and value.func.id in _SKIPPED_CALLS
+    )
+
+
+def namespace_of(exercise_id: str, *, stub: bool = False) -> dict[str, Any]:
+    """The names a solution notebook defines (or its generated exercise, with ``stub``)."""
+    source = (ROOT / "solutions" / "src" / f"{exercise_id}.py").read_text(encoding="utf-8")
+    # A real module, as a kernel's __main__ is: dataclasses look their module up.
+    module = types.ModuleType(f"notebook_{exercise_id}{'_stub' if stub else ''}")
+    sys.modules[module.__name__] = module
+    namespace: dict[str, Any] = module.__dict__
+    for cell in parse(source):
+        if cell.cell_type != "code":
+            continue
+        text = stub_source(cell.source) if stub else cell.source
+        tree = ast.parse(text)
+        tree.body = [node for node in tree.body if not _calls_skipped(node)]
+        exec(compile(tree, f"{exercise_id}.py", "exec"), namespace)
+    return namespace
+
+
+@pytest.fixture(scope="module")
+def solutions() -> dict[str, dict[str, Any]]:
+    return {exercise_id: namespace_of(exercise_id) for exercise_id in EXERCISES}
+
+
+def _failed(result: CheckResult) -> set[str]:
+    return {outcome.name for outcome in result.results if not outcome.passed}
+
+
+# ----------------------------------------------------------------------------- the registry
+def test_every_exercise_has_a_solution_an_exercise_and_checks() -> None:
+    assert list(EXERCISES) == [
+        "ex01_first_calls",
+        "ex02_stream_collector",
+        "ex03_classify_errors",
+        "ex04_retry",
+        "ex05_rate_limiter",
+        "ex06_token_budget",
+        "ex07_multi_provider",
+        "ex08_rpm_vs_tpm",
+    ]
+    for exercise_id, exercise in EXERCISES.items():
+        assert exercise.id == exercise_id
+        assert (ROOT / "solutions" / "src" / f"{exercise_id}.py").exists()
+        assert exercise.notebook == f"{exercise_id}.ipynb"
+        assert len(exercise.checks) >= 4
+        assert len({item.name for item in exercise.checks}) == len(exercise.checks)
+        assert all(item.hint for item in exercise.checks)
+    assert registry_module.Exercise is Exercise
+
+
+def test_there_is_a_wrong_answer_and_a_demo_for_every_exercise() -> None:
+    assert set(WRONG_ANSWERS) == set(EXERCISES) == set(NOTEBOOK_DEMOS)
+    for exercise_id, answers in WRONG_ANSWERS.items():
+        names = {item.name for item in EXERCISES[exercise_id].checks}
+        for _, _, caught_by in answers:
+            assert set(caught_by) <= names
+    for exercise_id, (_, _, caught_by) in NOTEBOOK_DEMOS.items():
+        assert set(caught_by) <= {item.name for item in EXERCISES[exercise_id].checks}
+
+
+# ----------------------------------------------------------------------------- discrimination
+@pytest.mark.parametrize("exercise_id", list(EXERCISES))
+def test_the_solution_passes_every_check(
+    exercise_id: str, solutions: dict[str, dict[str, Any]]
+) -> None:
+    target = solutions[exercise_id][EXERCISES[exercise_id].target]
+    result = check(exercise_id, target)
+    assert result.passed, str(result)
+    assert result.score == result.total == len(EXERCISES[exercise_id].checks)
+
+
+@pytest.mark.parametrize("exercise_id", list(EXERCISES))
+def test_the_stub_fails_every_check(exercise_id: str) -> None:
+    namespace = namespace_of(exercise_id, stub=True)  # defining the stubs must not raise
+    result = check(exercise_id, namespace[EXERCISES[exercise_id].target])
+    assert result.score == 0, str(result)
+    for outcome in result.results:
+        assert "not written yet" in outcome.message
+
+
+@pytest.mark.parametrize(
+    ("exercise_id", "label", "candidate", "caught_by"),
+    [
+        pytest.param(exercise_id, label, candidate, caught_by, id=f"{exercise_id}: {label}")
+        for exercise_id, answers in WRONG_ANSWERS.items()
+        for label, candidate, caught_by in answers
+    ],
+)
+def test_a_wrong_answer_fails_the_checks_meant_to_catch_it(
+    exercise_id: str, label: str, candidate: Any, caught_by: list[str]
+) -> None:
+    result = check(exercise_id, candidate, only=caught_by)
+    assert _failed(result) == set(caught_by), f"{label}:\n{result}"
+    for outcome in result.results:
+        assert len(outcome.message) > 20  # says what was expected and what happened
+
+
+@pytest.mark.parametrize("exercise_id", list(NOTEBOOK_DEMOS))
+def test_the_notebook_demo_fails_as_the_notebook_shows(
+    exercise_id: str, solutions: dict[str, dict[str, Any]]
+) -> None:
+    name, label, caught_by = NOTEBOOK_DEMOS[exercise_id]
+    result = check(exercise_id, solutions[exercise_id][name], only=caught_by)
+    assert _failed(result) == set(caught_by), f"{label}:\n{result}"
+
+
+def test_failure_messages_say_what_was_expected_and_what_happened() -> None:
+    from wrong_answers import binding_limit_rounds_up, retry_ignoring_retry_after
+
+    result = check(
+        "ex08_rpm_vs_tpm", binding_limit_rounds_up, only=["rounds down to whole requests"]
+    )
+    assert "at most 3 requests a minute" in result.results[0].message
+    assert "got 4" in result.results[0].message
+    result = check(
+        "ex04_retry",
+        retry_ignoring_retry_after,
+        only=["honours retry-after: waits ≥ 0.3 s but not 3 s"],
+    )
+    assert "retry-after: 0.3" in result.results[0].message
+    assert "waited" in result.results[0].message
+
+
+# ----------------------------------------------------------------------------- the runner
+def _exercise(*checks: Check) -> Exercise:
+    return Exercise(id="ex99_test", title="A test exercise", target="thing", checks=list(checks))
+
+
+@pytest.fixture
+def ex99(monkeypatch: pytest.MonkeyPatch) -> dict[str, Exercise]:
+    table = dict(EXERCISES)
+    monkeypatch.setattr("course_helpers.checks.runner.EXERCISES", table)
+    return table
+
+
+def _is_two(candidate: Any) -> None:
+    if candidate != 2:  # not `assert`: pytest would rewrite its message
+        raise AssertionError(f"expected 2, got {candidate!r}")
+
+
+def test_a_check_that_takes_too_long_fails_and_its_simulation_is_stopped(
+    ex99: dict[str, Exercise],
+) -> None:
+    release = threading.Event()
+
+    def stuck(candidate: Any) -> None:
+        with simulated():
+            release.wait(5)
+
+    ex99["ex99_test"] = _exercise(
+        Check("is two", _is_two, "return 2"), Check("stuck", stuck, "do not hang", timeout=0.2)
+    )
+    before = active()
+    started = time.monotonic()
+    result = check("ex99_test", 2)
+    assert time.monotonic() - started < 2
+    assert [outcome.passed for outcome in result.results] == [True, False]
+    assert "took longer than 0.2 s" in result.results[1].message
+    assert active() is before  # the stuck check's simulated provider no longer answers
+    release.set()
+
+
+def test_any_exception_from_the_candidate_is_a_failure_with_its_message(
+    ex99: dict[str, Exercise],
+) -> None:
+    def explodes(candidate: Any) -> None:
+        candidate()
+
+    ex99["ex99_test"] = _exercise(Check("runs", explodes, "do not crash"))
+    result = check("ex99_test", lambda: {}["missing"])
+    assert result.results[0].message == "your code raised KeyError: 'missing'"
+    result = check("ex99_test", lambda: sys.exit(3))
+    assert result.results[0].message == "your code raised SystemExit: 3"
+
+
+def test_the_panel_has_text_html_and_the_machine_readable_form(ex99: dict[str, Exercise]) -> None:
+    ex99["ex99_test"] = _exercise(
+        Check("is two", _is_two, "return 2"), Check("is still two", _is_two, "<b>2</b>")
+    )
+    result = check("ex99_test", 3)
+    bundle = result._repr_mimebundle_()
+    assert set(bundle) == {"text/plain", "text/html", MIME_TYPE}
+    lines = bundle["text/plain"].splitlines()
+    assert lines[0] == "❌ ex99_test: 0/2 checks passed"
+    assert lines[1] == "  ❌ is two — expected 2, got 3 Hint: return 2"
+    assert "&lt;b&gt;2&lt;/b&gt;" in bundle["text/html"]  # hints and messages are escaped
+    assert bundle[MIME_TYPE] == {
+        "exercise": "ex99_test",
+        "passed": False,
+        "score": 0,
+        "total": 2,
+        "error": None,
+        "checks": [
+            {"name": "is two", "passed": False, "message": "expected 2, got 3"},
+            {"name": "is still two", "passed": False, "message": "expected 2, got 3"},
+        ],
+    }
+    passed = check("ex99_test", 2)
+    assert passed.passed and str(passed).splitlines()[0] == "✅ ex99_test: all checks passed"
+
+
+def test_only_runs_the_named_checks_and_unknown_names_are_errors(
+    ex99: dict[str, Exercise],
+) -> None:
+    ex99["ex99_test"] = _exercise(Check("a", _is_two, "h"), Check("b", _is_two, "h"))
+    assert [outcome.name for outcome in check("ex99_test", 2, only=["b"]).results] == ["b"]
+    with pytest.raises(KeyError, match="its checks are 'a', 'b'"):
+        check("ex99_test", 2, only=["c"])
+    with pytest.raises(KeyError, match="unknown exercise 'ex00_nothing'"):
+        check("ex00_nothing", 2)
+
+
+def test_grade_namespace_reports_missing_targets_and_unknown_exercises(
+    ex99: dict[str, Exercise],
+) -> None:
+    ex99["ex99_test"] = _exercise(Check("a", _is_two, "h"), Check("b", _is_two, "h"))
+    report = grade_namespace({"thing": 2}, ["ex99_test"])
+    assert report == {
+        "exercises": {
+            "ex99_test": {
+                "checks": [
+                    {"name": "a", "passed": True, "message": ""},
+                    {"name": "b", "passed": True, "message": ""},
+                ],
+                "error": None,
+            }
+        }
+    }
+    report = grade_namespace({}, ["ex99_test", "ex00_nothing"])
+    missing = report["exercises"]["ex99_test"]
+    assert missing["error"].startswith("`thing` is not defined — did the cell that defines it run")
+    assert [item["passed"] for item in missing["checks"]] == [False, False]
+    assert all(item["message"] == missing["error"] for item in missing["checks"])
+    assert report["exercises"]["ex00_nothing"] == {
+        "checks": [],
+        "error": "unknown exercise 'ex00_nothing'",
+    }
+
+
+def test_grade_namespace_runs_a_real_exercise(solutions: dict[str, dict[str, Any]]) -> None:
+    report = grade_namespace(solutions["ex08_rpm_vs_tpm"], ["ex08_rpm_vs_tpm"])
+    checks = report["exercises"]["ex08_rpm_vs_tpm"]["checks"]
+    assert len(checks) == len(EXERCISES["ex08_rpm_vs_tpm"].checks)
+    assert all(item["passed"] for item in checks)
+
+
+# ----------------------------------------------------------------------------- the stubs
+def test_stub_source_keeps_the_def_line_docstring_and_indentation() -> None:
+    source = (
+        "def f(x):\n"
+        '    """Doc."""\n'
+        "    ### BEGIN SOLUTION\n"
+        "    return x\n"
+        "    ### END SOLUTION\n"
+        "\n"
+        "print(1)"
+    )
+    assert stub_source(source) == f'def f(x):\n    """Doc."""\n    {STUB}\n\nprint(1)'
+
+
+@pytest.mark.parametrize(
+    ("source", "problem"),
+    [
+        ("### BEGIN SOLUTION\nx = 1", "never closed"),
+        ("x = 1\n### END SOLUTION", "without"),
+        ("### BEGIN SOLUTION\n### BEGIN SOLUTION\n### END SOLUTION", "inside another"),
+    ],
+)
+def test_stub_source_rejects_broken_markers(source: str, problem: str) -> None:
+    with pytest.raises(SolutionMarkerError, match=problem):
+        stub_source(source)
+
+
+def test_exercises_are_current() -> None:
+    from make_exercises import main
+
+    assert main(["--check"]) == 0
+
+
+# ----------------------------------------------------------------------------- the quiz
+def test_answer_says_correct_or_not_and_points_to_the_exercises() -> None:
+    right = answer("q4", "c")
+    assert right.correct is True
+    assert "ex08_rpm_vs_tpm" in repr(right) and repr(right).startswith("✅ q4: correct.")
+    wrong = answer("q4", "A")
+    assert wrong.correct is False and repr(wrong).startswith("❌ q4: not quite")
+    assert answer("q4", "").correct is None
+    assert answer("q4", "z").correct is None
+    with pytest.raises(KeyError, match="the questions are q1, q2, q3, q4, q5"):
+        answer("q9", "a")
