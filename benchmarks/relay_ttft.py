@@ -152,10 +152,8 @@ def main(rounds: int = 40, provider: str = "openai") -> int:
     print(f"  direct (LLMClient.astream):     {direct * 1000:7.2f} ms median")
     print(f"  through the relay (SSE, HTTP):  {relay * 1000:7.2f} ms median")
     print(f"  added by the relay:             {added_ms:7.2f} ms (median of paired differences)")
-    print(
-        f"    of which the relay's own call:  {inside * 1000:7.2f} ms to the provider's first token"
-    )
-    print("    the rest: HTTP + SSE on loopback, and two processes waking up (noisy when busy)")
+    print(f"  the relay's own LLMClient call: {inside * 1000:7.2f} ms to first token (its log)")
+    print("  the difference: HTTP + SSE on loopback and process wake-ups (noisy on a busy machine)")
     print(f"  target: relay adds <= {TARGET_MS:.0f} ms -> {verdict}")
     return 0 if verdict == "PASS" else 1
 

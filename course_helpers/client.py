@@ -103,6 +103,8 @@ Provider = ProviderName
 
 PROVIDERS: tuple[Provider, ...] = get_args(ProviderName)
 
+_LABELS = {"openai": "OpenAI", "anthropic": "Anthropic"}
+
 Target = tuple[Provider, str]
 """A ``(provider, model)`` pair: where one call goes."""
 
@@ -143,8 +145,9 @@ def resolve_target(provider: Provider | str | None, model: str | None) -> Target
         return serves, model
     if serves is not None and serves != chosen:
         raise ValueError(
-            f"{model!r} is a {serves} model, not a {chosen} one: drop provider= (the model name "
-            f"decides), or pick a {chosen} model such as {catalog.default_model(chosen)!r}."
+            f"{model!r} is served by {_LABELS[serves]}, not {_LABELS[chosen]}: drop provider= (the "
+            f"model name decides), or pick an {_LABELS[chosen]} model such as "
+            f"{catalog.default_model(chosen)!r}."
         )
     return chosen, model
 

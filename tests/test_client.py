@@ -99,7 +99,7 @@ def test_provider_alone_gets_its_own_default_model_never_gpt_4o() -> None:
 
 
 def test_mismatched_or_unknown_names_are_refused_with_a_hint() -> None:
-    with pytest.raises(ValueError, match="openai model"):
+    with pytest.raises(ValueError, match="served by OpenAI"):
         LLMClient("anthropic", "gpt-4o")
     with pytest.raises(ValueError, match="provider="):
         LLMClient(model="my-local-llama")

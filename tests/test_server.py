@@ -368,7 +368,7 @@ BAD_REQUESTS = [
     (b'{"prompt": "Hi", "provider": "google"}', 400, "Unknown provider 'google'"),
     (b'{"prompt": "Hi", "provider": 1}', 400, '"provider" must be a string'),
     (b'{"prompt": "Hi", "model": ""}', 400, '"model" must be a non-empty string'),
-    (b'{"prompt": "Hi", "provider": "anthropic", "model": "gpt-4o"}', 400, "is a openai model"),
+    (b'{"prompt": "Hi", "provider": "anthropic", "model": "gpt-4o"}', 400, "served by OpenAI"),
     (b'{"prompt": "Hi", "provider": "anthropic", "model": "my-model"}', 400, "not in the model"),
     (b'{"prompt": "' + b"x" * 301 + b'"}', 413, "at most 300"),
     (b'{"prompt": "' + b"x" * 20_000 + b'"}', 413, "request body is"),
