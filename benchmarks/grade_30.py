@@ -13,6 +13,7 @@ min and max per notebook, and whether every copy passed every check. The target 
 from __future__ import annotations
 
 import argparse
+import json
 import shutil
 import statistics
 import subprocess
@@ -20,8 +21,6 @@ import sys
 import tempfile
 import time
 from pathlib import Path
-
-import nbformat  # noqa: F401  (imported here so its cost is not counted)
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -66,8 +65,6 @@ def main() -> int:
         if done.returncode != 0:
             print(done.stdout, done.stderr, sep="\n")
             return done.returncode
-        import json
-
         data = json.loads(summary.read_text(encoding="utf-8"))
     per_notebook = [
         notebook["seconds"]

@@ -24,7 +24,9 @@ container with no network and memory/process limits.
 from __future__ import annotations
 
 import argparse
+import signal
 import sys
+import threading
 import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -139,6 +141,11 @@ def _progress(total: int, quiet: bool) -> Callable[[Submission, list[Row]], None
     return report
 
 
+def _terminate(signum: int, frame: object) -> None:
+    """SIGTERM stops the grader like Ctrl+C: its kernels are killed on the way out."""
+    raise KeyboardInterrupt
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
@@ -181,13 +188,22 @@ def main(argv: Sequence[str] | None = None) -> int:
         )
 
     started = time.monotonic()
-    rows = grade(
-        submissions,
-        settings,
-        registry=registry,
-        pristine=pristine,
-        on_done=_progress(len(submissions), args.quiet),
-    )
+    in_main_thread = threading.current_thread() is threading.main_thread()
+    previous = signal.signal(signal.SIGTERM, _terminate) if in_main_thread else None
+    try:
+        rows = grade(
+            submissions,
+            settings,
+            registry=registry,
+            pristine=pristine,
+            on_done=_progress(len(submissions), args.quiet),
+        )
+    except KeyboardInterrupt:
+        print("interrupted: every kernel the grader started was stopped", file=sys.stderr)
+        return 130
+    finally:
+        if in_main_thread:
+            signal.signal(signal.SIGTERM, previous)
     elapsed = time.monotonic() - started
 
     write_csv(rows, args.out)

@@ -77,8 +77,8 @@ def _run(retry_call: RetryCall, fn: Callable[[], Any], **options: Any) -> tuple[
 def _no_real_sleep(elapsed: float, sleep: Recorder) -> None:
     expect(
         elapsed < 0.25 or bool(sleep.waits),
-        f"retry_call spent {elapsed:.3f} s in real time but never called the sleep= it was "
-        "given: wait with the sleep argument, not time.sleep",
+        "retry_call spent real time waiting but never called the sleep= it was given: wait "
+        "with the sleep argument, not time.sleep",
     )
 
 
@@ -231,11 +231,11 @@ def check_real_sleep(retry_call: RetryCall) -> None:
     expect(error is None, f"after one 429 the retry succeeds, but retry_call raised {error!r}")
     expect(
         elapsed >= 0.3,
-        f"called without sleep=, retry_call should really wait the 0.3 s retry-after, but it "
-        f"returned after {elapsed:.3f} s: does it wait what retry-after says, and is its "
-        "default sleep time.sleep?",
+        "called without sleep=, retry_call should really wait the 0.3 s retry-after, but it "
+        "returned sooner: does it wait what retry-after says, and is its default sleep "
+        "time.sleep?",
     )
-    expect(elapsed < 3.0, f"retry-after was 0.3 s, but retry_call took {elapsed:.3f} s")
+    expect(elapsed < 3.0, "retry-after was 0.3 s, but retry_call took 3 s or more")
 
 
 EXERCISE = Exercise(

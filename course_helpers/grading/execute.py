@@ -67,9 +67,15 @@ _KERNEL_SETTINGS = {
     "PYDEVD_DISABLE_FILE_VALIDATION": "1",
 }
 # Folders not copied into the working directory (a notebook's folder may be a whole project).
-_NOT_COPIED = shutil.ignore_patterns(
-    ".git", ".venv", "venv", "node_modules", "__pycache__", ".ipynb_checkpoints", ".mypy_cache"
-)
+_NOT_COPIED = {
+    ".git",
+    ".venv",
+    "venv",
+    "node_modules",
+    "__pycache__",
+    ".ipynb_checkpoints",
+    ".mypy_cache",
+}
 _COPY_LIMIT = 200 * 1024 * 1024
 _KILL_GRACE = 15.0
 
@@ -300,22 +306,32 @@ class _Watchdog:
             _LIVE.discard(pgid)
 
 
+def _folder_size(source: Path, limit: int) -> int:
+    """Bytes under ``source`` that would be copied, counting no further than ``limit``."""
+    total = 0
+    for folder, dirs, files in os.walk(source):
+        dirs[:] = [name for name in dirs if name not in _NOT_COPIED]
+        for name in files:
+            with contextlib.suppress(OSError):
+                total += os.lstat(os.path.join(folder, name)).st_size
+            if total > limit:
+                return total
+    return total
+
+
 def _copy_workdir(notebook: Path, parent: Path) -> Path:
     """A temporary copy of the notebook's folder (only the notebook if the folder is huge)."""
     workdir = parent / "work"
     source = notebook.parent
-    total = 0
-    for path in source.rglob("*"):
-        if any(part in {".git", ".venv", "node_modules"} for part in path.parts):
-            continue
-        with contextlib.suppress(OSError):
-            total += path.stat().st_size if path.is_file() else 0
-        if total > _COPY_LIMIT:
-            break
-    if total <= _COPY_LIMIT:
+    if _folder_size(source, _COPY_LIMIT) <= _COPY_LIMIT:
         with contextlib.suppress(OSError, shutil.Error):
-            shutil.copytree(source, workdir, ignore=_NOT_COPIED, symlinks=True)
+            shutil.copytree(
+                source, workdir, ignore=shutil.ignore_patterns(*_NOT_COPIED), symlinks=True
+            )
     workdir.mkdir(exist_ok=True)
+    if not (workdir / notebook.name).exists():
+        with contextlib.suppress(OSError):
+            shutil.copy2(notebook, workdir / notebook.name)
     return workdir
 
 

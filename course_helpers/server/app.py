@@ -1,7 +1,9 @@
 """The relay's Starlette app: ``POST /chat`` (SSE), ``GET /`` (the page), history, health.
 
->>> app = create_app()          # doctest: +SKIP
->>> handle = serve_in_thread(app)  # doctest: +SKIP  (course_helpers.server.runner)
+>>> from course_helpers.server import serve_in_thread
+>>> server = serve_in_thread(create_app(db_path="relay.db"))  # doctest: +SKIP
+>>> server.base_url  # doctest: +SKIP
+'http://127.0.0.1:53124'
 """
 
 from __future__ import annotations

@@ -122,6 +122,10 @@ def _after_setup(source: str) -> Callable[[nbformat.NotebookNode], nbformat.Note
     return lambda notebook: _insert(notebook, _first_code(notebook), source)
 
 
+def _first(source: str) -> Callable[[nbformat.NotebookNode], nbformat.NotebookNode]:
+    return lambda notebook: _insert(notebook, _first_code(notebook) - 1, source)
+
+
 def _after_answer(source: str) -> Callable[[nbformat.NotebookNode], nbformat.NotebookNode]:
     return lambda notebook: _insert(notebook, _index(notebook, DEF_LINE), source)
 
@@ -180,7 +184,7 @@ LEARNERS: dict[
     "bob": (stub, _keep, f"{EXERCISE}.ipynb"),
     "carol": (solution, carol, f"{EXERCISE}.ipynb"),
     "dave": (solution, _after_setup("while True:\n    pass"), f"{EXERCISE}.ipynb"),
-    "erin": (solution, _after_setup("import os\n\nos._exit(0)"), f"{EXERCISE}.ipynb"),
+    "erin": (solution, _first("import os\n\nos._exit(0)"), f"{EXERCISE}.ipynb"),
     "frank": (solution, frank, f"{EXERCISE}.ipynb"),
     "grace": (solution, grace, "ex03 my attempt.ipynb"),
     "heidi": (solution, _after_setup('print("x" * 5_000_000)'), "homework.ipynb"),
@@ -194,7 +198,7 @@ LEARNERS: dict[
     ),
     "kim": (
         solution,
-        _after_setup("import os\nimport signal\n\nos.kill(os.getpid(), signal.SIGKILL)"),
+        _first("import os\nimport signal\n\nos.kill(os.getpid(), signal.SIGKILL)"),
         f"{EXERCISE}.ipynb",
     ),
     "leo": (solution, leo, f"{EXERCISE}.ipynb"),
