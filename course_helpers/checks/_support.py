@@ -8,12 +8,13 @@ import json
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from typing import Any
-
-import anthropic
-import openai
+from typing import TYPE_CHECKING, Any
 
 from course_helpers.fake import FakeCall, FakeProvider, FakeRequest
+
+if TYPE_CHECKING:  # the SDKs are imported when a check first needs one (anthropic takes ~2 s)
+    import anthropic
+    import openai
 
 __all__ = [
     "ANTHROPIC_KEY",
@@ -87,6 +88,8 @@ def openai_client(**options: Any) -> openai.OpenAI:
     """An OpenAI client for the simulated provider, without the SDK's own retries."""
     options.setdefault("max_retries", 0)
     options.setdefault("api_key", OPENAI_KEY)
+    import openai
+
     client: openai.OpenAI = _cached("openai", openai.OpenAI, options)
     return client
 
@@ -95,6 +98,8 @@ def anthropic_client(**options: Any) -> anthropic.Anthropic:
     """An Anthropic client for the simulated provider, without the SDK's own retries."""
     options.setdefault("max_retries", 0)
     options.setdefault("api_key", ANTHROPIC_KEY)
+    import anthropic
+
     client: anthropic.Anthropic = _cached("anthropic", anthropic.Anthropic, options)
     return client
 

@@ -9,15 +9,6 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from typing import Any
 
-from anthropic.types import (
-    RawContentBlockDeltaEvent,
-    RawContentBlockStartEvent,
-    RawContentBlockStopEvent,
-    RawMessageDeltaEvent,
-    RawMessageStartEvent,
-    RawMessageStopEvent,
-)
-
 from course_helpers.checks._support import (
     ANTHROPIC_MODEL,
     OPENAI_MODEL,
@@ -122,6 +113,15 @@ def check_anthropic_cut(collector: Collector) -> None:
 
 def _thinking_stream() -> Iterator[Any]:
     """An anthropic stream whose first block is extended thinking, as the SDK yields it."""
+    from anthropic.types import (
+        RawContentBlockDeltaEvent,
+        RawContentBlockStartEvent,
+        RawContentBlockStopEvent,
+        RawMessageDeltaEvent,
+        RawMessageStartEvent,
+        RawMessageStopEvent,
+    )
+
     usage = {"input_tokens": 21, "output_tokens": 1}
     message: dict[str, Any] = {
         "id": "msg_check",

@@ -14,8 +14,6 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-import openai
-
 from course_helpers.checks._support import OPENAI_MODEL, openai_client, simulated
 from course_helpers.checks.base import Check, Exercise, describe, expect
 from course_helpers.tokens import estimate_tokens
@@ -39,6 +37,8 @@ SLACK = 0.25
 
 def _drive(limiter_class: LimiterClass, *, rpm: int, tpm: int, max_tokens: int) -> None:
     """Send requests from several threads through the limiter; fail on a 429 or a low rate."""
+    import openai
+
     charge = estimate_tokens(MESSAGES) + max_tokens
     limiter = limiter_class(rpm, tpm, period=PERIOD)
     stop = threading.Event()

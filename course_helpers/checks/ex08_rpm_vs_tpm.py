@@ -11,8 +11,6 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-import openai
-
 from course_helpers.checks._support import OPENAI_MODEL, openai_client, simulated
 from course_helpers.checks.base import Check, Exercise, describe, expect
 from course_helpers.tokens import estimate_tokens
@@ -98,6 +96,8 @@ def check_rounds_down(binding_limit: BindingLimit) -> None:
 
 
 def check_against_provider(binding_limit: BindingLimit) -> None:
+    import openai
+
     messages: Any = [{"role": "user", "content": "Say hello"}]
     prompt = estimate_tokens(messages)
     max_tokens = 250 - prompt  # 250 tokens charged per request
