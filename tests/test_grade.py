@@ -46,7 +46,7 @@ from course_helpers.grading.submissions import Submission, exercises_for, find_s
 
 REPO = Path(__file__).resolve().parents[1]
 SUBMISSIONS = Path(__file__).resolve().parent / "submissions"
-CELL_TIMEOUT = 10
+CELL_TIMEOUT = 8
 NOTEBOOK_TIMEOUT = 25
 
 

@@ -22,20 +22,17 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import threading
-import time
-from dataclasses import dataclass
-from types import TracebackType
-from typing import Protocol, Self
+from typing import Protocol
 
-import uvicorn
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 from starlette.types import Receive, Scope, Send
 
+from course_helpers import serving
 from course_helpers.fake.exchange import FakeRequest, FakeResponse
+from course_helpers.serving import ServerHandle
 
 __all__ = ["RequestHandler", "RunningServer", "create_app", "serve_in_thread"]
 
@@ -176,71 +173,18 @@ def create_app(fake: RequestHandler) -> Starlette:
     return Starlette(routes=[Route("/{path:path}", endpoint, methods=_METHODS)])
 
 
-@dataclass
-class RunningServer:
-    """A uvicorn server running the app in a background thread; ``stop()`` or use ``with``."""
-
-    server: uvicorn.Server
-    thread: threading.Thread
-    host: str
-    port: int
-
-    @property
-    def base_url(self) -> str:
-        """``http://host:port`` (OpenAI clients add ``/v1``; Anthropic clients use it as is)."""
-        host = f"[{self.host}]" if ":" in self.host else self.host
-        return f"http://{host}:{self.port}"
-
-    def stop(self, timeout: float = 5.0) -> None:
-        """Shut the server down and wait for its thread (forcing it after ``timeout`` seconds)."""
-        self.server.should_exit = True
-        self.thread.join(timeout)
-        if self.thread.is_alive():
-            self.server.force_exit = True
-            self.thread.join(timeout)
-
-    def __enter__(self) -> Self:
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        traceback: TracebackType | None,
-    ) -> None:
-        self.stop()
+RunningServer = ServerHandle
+"""What ``serve_in_thread`` returns: ``.base_url``, ``.port``, ``.stop()``, a context manager."""
 
 
 def serve_in_thread(
     fake: RequestHandler, host: str = "127.0.0.1", port: int = 0, *, startup_timeout: float = 10.0
-) -> RunningServer:
+) -> ServerHandle:
     """Serve ``fake`` on ``host:port`` in a daemon thread; ``port=0`` picks a free port."""
-    config = uvicorn.Config(
+    return serving.serve_in_thread(
         create_app(fake),
         host=host,
         port=port,
-        lifespan="off",
-        log_level="warning",
-        timeout_graceful_shutdown=2,
+        name="simulated provider",
+        startup_timeout=startup_timeout,
     )
-    server = uvicorn.Server(config)
-
-    def run() -> None:
-        with contextlib.suppress(SystemExit):  # uvicorn exits when it cannot bind: reported below
-            server.run()
-
-    thread = threading.Thread(target=run, name=f"fake-provider:{port}", daemon=True)
-    thread.start()
-    deadline = time.monotonic() + startup_timeout
-    while not server.started:
-        if not thread.is_alive():
-            raise RuntimeError(
-                f"The simulated provider could not start on {host}:{port} (is the port in use?). "
-                "Pick another port, or port=0 for a free one."
-            )
-        if time.monotonic() > deadline:
-            server.should_exit = True
-            raise RuntimeError(f"The simulated provider did not start within {startup_timeout} s.")
-        time.sleep(0.01)
-    bound_port = int(server.servers[0].sockets[0].getsockname()[1])
-    return RunningServer(server=server, thread=thread, host=host, port=bound_port)
