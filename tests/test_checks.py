@@ -219,14 +219,17 @@ def test_a_check_that_takes_too_long_fails_and_its_simulation_is_stopped(
             release.wait(5)
 
     ex99["ex99_test"] = _exercise(
-        Check("is two", _is_two, "return 2"), Check("stuck", stuck, "do not hang", timeout=0.2)
+        Check("is two", _is_two, "return 2"),
+        Check("stuck", stuck, "do not hang", timeout=0.2),
+        Check("after", _is_two, "return 2"),
     )
     before = active()
     started = time.monotonic()
     result = check("ex99_test", 2)
     assert time.monotonic() - started < 2
-    assert [outcome.passed for outcome in result.results] == [True, False]
+    assert [outcome.passed for outcome in result.results] == [True, False, False]
     assert "took longer than 0.2 s" in result.results[1].message
+    assert result.results[2].message.startswith("not run: an earlier check took too long")
     assert active() is before  # the stuck check's simulated provider no longer answers
     release.set()
 

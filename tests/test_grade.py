@@ -198,11 +198,12 @@ def test_report_rows(graded: Graded, expected: dict[str, str]) -> None:
         assert not any(passed)
     else:
         assert any(passed) and not all(passed)
-    for row in rows:
-        if row["passed"] == "false":
-            assert expected["failed_message"] in row["message"]
-        else:
-            assert row["message"] == ""
+    failed = [row["message"] for row in rows if row["passed"] == "false"]
+    if failed:  # the first failure says why; a notebook nobody could grade says it every time
+        assert expected["failed_message"] in failed[0]
+    if expected["passed"] == "none":
+        assert all(expected["failed_message"] in message for message in failed)
+    assert all(row["message"] == "" for row in rows if row["passed"] == "true")
 
 
 def test_a_wrong_answer_gets_the_same_verdicts_as_check_in_the_notebook(graded: Graded) -> None:

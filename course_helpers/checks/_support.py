@@ -23,6 +23,7 @@ __all__ = [
     "OPENAI_MODEL",
     "anthropic_client",
     "openai_client",
+    "prepare_clients",
     "replayed_texts",
     "simulated",
     "stop_simulations",
@@ -102,6 +103,12 @@ def anthropic_client(**options: Any) -> anthropic.Anthropic:
 
     client: anthropic.Anthropic = _cached("anthropic", anthropic.Anthropic, options)
     return client
+
+
+def prepare_clients() -> None:
+    """Import both SDKs and build the default clients now, outside any check's time limit."""
+    openai_client()
+    anthropic_client()
 
 
 def _auth_headers(provider: str) -> dict[str, str]:

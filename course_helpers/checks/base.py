@@ -36,6 +36,7 @@ class Exercise:
     target: str
     checks: list[Check] = field(default_factory=list)
     notebook: str = ""
+    needs_sdks: bool = True  # import the SDKs before the checks' clocks start
 
     def check_named(self, name: str) -> Check:
         """The check called ``name`` (a ``KeyError`` lists the names when there is none)."""

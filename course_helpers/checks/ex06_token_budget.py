@@ -159,6 +159,7 @@ EXERCISE = Exercise(
     title="Daily and monthly budget with calendar resets",
     target="Budget",
     notebook="ex06_token_budget.ipynb",
+    needs_sdks=False,
     checks=[
         Check(
             "enforces the daily limit", check_daily_limit, "compare used + tokens with the limit"

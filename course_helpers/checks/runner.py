@@ -12,7 +12,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from course_helpers.checks._support import stop_simulations
+from course_helpers.checks._support import prepare_clients, stop_simulations
 from course_helpers.checks.base import Check
 from course_helpers.checks.registry import EXERCISES
 
@@ -22,6 +22,7 @@ MIME_TYPE = "application/vnd.course-helpers.check+json"
 """The machine-readable form of a ``CheckResult`` in a notebook's outputs."""
 
 _NOT_WRITTEN = "not written yet: the stub still raises NotImplementedError"
+_NOT_RUN = "not run: an earlier check took too long (its code may still be running)"
 
 
 @dataclass(frozen=True)
@@ -32,6 +33,7 @@ class CheckOutcome:
     passed: bool
     message: str = ""
     hint: str = ""
+    timed_out: bool = False
 
     def as_dict(self) -> dict[str, Any]:
         return {"name": self.name, "passed": self.passed, "message": self.message}
@@ -147,6 +149,7 @@ def run_check(item: Check, candidate: object) -> CheckOutcome:
             False,
             f"took longer than {item.timeout:g} s — does it loop forever or sleep too long?",
             item.hint,
+            timed_out=True,
         )
     error = box.get("error")
     if error is None:
@@ -168,7 +171,17 @@ def check(exercise_id: str, candidate: object, *, only: Iterable[str] | None = N
     checks = exercise.checks
     if only is not None:
         checks = [exercise.check_named(name) for name in only]
-    outcomes = [run_check(item, candidate) for item in checks]
+    if exercise.needs_sdks:
+        prepare_clients()
+    outcomes: list[CheckOutcome] = []
+    timed_out = False
+    for item in checks:
+        if timed_out:  # a stuck check may still hold the CPU: the rest would time out too
+            outcomes.append(CheckOutcome(item.name, False, _NOT_RUN, item.hint))
+            continue
+        outcome = run_check(item, candidate)
+        timed_out = outcome.timed_out
+        outcomes.append(outcome)
     return CheckResult(exercise_id, outcomes, title=exercise.title)
 
 
