@@ -8,7 +8,7 @@ STAMP  := $(VENV)/.installed
 # JupyterLab refuses to run as root unless told (containers, CI)
 ROOT_FLAG := $(if $(filter 0,$(shell id -u)),--allow-root)
 
-.PHONY: lab test lint typecheck unit notebooks bench clean help
+.PHONY: lab test lint typecheck generated unit notebooks bench clean help
 
 help:
 	@echo "make lab    set up .venv and open the course in JupyterLab (offline unless keys are set)"
@@ -33,14 +33,25 @@ lint: $(STAMP)
 typecheck: $(STAMP)
 	$(BIN)/mypy --strict course_helpers
 
+# notebooks/ and exercises/ are built from sources: fail when a source changed without a rebuild
+generated: $(STAMP)
+	$(BIN)/python tools/build_notebooks.py --check
+	$(BIN)/python tools/build_notebooks.py --dir solutions --check
+	$(BIN)/python tools/make_exercises.py --check
+
 unit: $(STAMP)
-	$(BIN)/python -m pytest -q tests
+	$(BIN)/python -m pytest -q -n 2 tests
 
+# nbval compares every committed output; the environment makes the run offline, fast and
+# independent of the learner's own .env and keys.
+NBVAL_ENV := env -u OPENAI_API_KEY -u ANTHROPIC_API_KEY COURSE_MODE=offline COURSE_DOTENV=none \
+	COURSE_FAKE_LATENCY=0 IPYTHONDIR=$(CURDIR)/tools/ipython MPLBACKEND=Agg
 notebooks: $(STAMP)
-	env -u OPENAI_API_KEY -u ANTHROPIC_API_KEY COURSE_MODE=offline COURSE_DOTENV=none COURSE_FAKE_LATENCY=0 IPYTHONDIR=$(CURDIR)/tools/ipython $(BIN)/python -m pytest -q -p no:cacheprovider --nbval --nbval-current-env \
-	  --nbval-cell-timeout=120 --nbval-sanitize-with notebooks/sanitize.cfg notebooks
+	$(NBVAL_ENV) $(BIN)/python -m pytest -q -p no:cacheprovider -n 2 --dist loadfile \
+	  --nbval --nbval-current-env --nbval-cell-timeout=120 \
+	  --nbval-sanitize-with notebooks/sanitize.cfg notebooks solutions
 
-test: lint typecheck unit notebooks
+test: lint typecheck generated unit notebooks
 
 bench: $(STAMP)
 	@for b in benchmarks/*.py; do echo "== $$b"; $(BIN)/python $$b || exit 1; done

@@ -36,6 +36,7 @@ _EXPORTS: dict[str, str] = {
     "TokenBudget": "course_helpers.budget",
     "UsageLog": "course_helpers.usage",
     "configure_logging": "course_helpers.usage",
+    "check": "course_helpers.checks",
 }
 
 # kept equal to _EXPORTS by a test
@@ -51,6 +52,7 @@ __all__ = [
     "TokenBudget",
     "UsageLog",
     "call_with_retry",
+    "check",
     "classify",
     "configure_logging",
     "estimate_tokens",
@@ -59,6 +61,7 @@ __all__ = [
 
 if TYPE_CHECKING:
     from course_helpers.budget import TokenBudget
+    from course_helpers.checks import check
     from course_helpers.client import LLMClient, LLMResponse, Provider
     from course_helpers.errors import LLMError, classify
     from course_helpers.fake import FakeProvider

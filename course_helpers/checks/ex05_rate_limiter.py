@@ -2,9 +2,10 @@
 
 The learner writes ``Limiter(rpm, tpm, period=60.0)`` with ``acquire(tokens)``, which blocks until
 one request of ``tokens`` tokens fits both limits (and raises ``ValueError`` for a request that can
-never fit). The checks drive the simulated provider, which enforces the same limits over a
-one-second period, from several threads at once: any 429 fails, and so does using less than 90 %
-of the limit that binds.
+never fit). The checks drive the simulated provider, which enforces the same rates over a
+one-second period (plus ``SLACK`` seconds of burst for the trip a request takes), from several
+threads at once: any 429 fails, and so does using less than 90 % or more than 110 % of the limit
+that binds.
 """
 
 from __future__ import annotations

@@ -27,8 +27,10 @@
 # **How you are checked.** `check("ex05_rate_limiter", Limiter)` sends traffic from 4 threads
 # through your limiter to the simulated provider, which enforces the same limits over a 1-second
 # period: once where the token limit binds and once where the request limit binds. Any 429 fails;
-# so does using less than 90 % of the binding limit after the first burst. It also checks the
-# `ValueError`, and that 8 threads asking at once are neither over-admitted nor starved.
+# so does using less than 90 % of the binding limit after the first burst. (The simulated
+# provider allows a quarter-second of extra burst: it is charged when a request *arrives*, your
+# limiter when it lets one go.) It also checks the `ValueError`, and that 8 threads asking at
+# once are neither over-admitted nor starved.
 
 # %%
 import threading
