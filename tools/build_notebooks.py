@@ -108,6 +108,7 @@ def build(name: str, *, execute: bool = True, folder: str = "notebooks") -> Path
                 notebook,
                 timeout=120,
                 kernel_name="python3",
+                record_timing=False,  # no per-cell timestamps: rebuilds diff where outputs do
                 resources={"metadata": {"path": str(output)}},
             ).execute()
         finally:
