@@ -16,7 +16,7 @@ from course_helpers.catalog import get_model, list_models
 from course_helpers.fake import FakeProvider
 from course_helpers.tokens import estimate_tokens, split_tokens
 
-KEY = "sk-ant-api03-test-abcdef1234567890-wxyz"
+KEY = "sk-ant-FAKE-for-tests-wxyz"  # made up: obviously not a real key
 MODEL = "claude-haiku-5-5"
 ASK = [{"role": "user", "content": "Explain exponential backoff for API retries"}]
 SYSTEM = "You are a patient teacher."

@@ -348,7 +348,7 @@ def test_alias_is_accepted_and_echoed(fake: FakeProvider) -> None:
 
 # ----------------------------------------------------------------------------- auth and routing
 def test_wrong_key_is_401_with_masked_key(fake: FakeProvider) -> None:
-    bad = "sk-ant-api03-secretsecretsecret-9876"
+    bad = "sk-ant-FAKE-not-real-9876"  # made up, in the wrong client
     with pytest.raises(openai.AuthenticationError) as info:
         openai.OpenAI(api_key=bad, max_retries=0).chat.completions.create(model=MODEL, messages=ASK)
     message = info.value.body["message"]
