@@ -136,7 +136,8 @@ def _dispatch(request: httpx.Request) -> Any:
     if not response.chunks and response.ending == "drop":
         raise httpcore2.RemoteProtocolError(_DROPPED)
     if not response.chunks and response.ending == "hang":
-        return _hang_before_headers(min(response.hang_seconds, fake_request.read_timeout or 1e9))
+        seconds = min(response.hang_seconds, fake_request.read_timeout or 1e9)
+        return _hang_before_headers(seconds, _is_async_client(request))
     return httpx.Response(
         response.status,
         headers=response.headers,
@@ -144,8 +145,20 @@ def _dispatch(request: httpx.Request) -> Any:
     )
 
 
+def _is_async_client(request: httpx.Request) -> bool:
+    """Whether an async client sent ``request``: the SDKs say so, else ask respx's call stack."""
+    declared = request.headers.get("x-stainless-async")  # "false" or "async:asyncio"
+    if declared is not None:
+        return str(declared).startswith("async")
+    return _called_from_async()
+
+
 def _called_from_async() -> bool:
-    """Whether respx's async resolver (not its sync one) is calling the side effect."""
+    """Whether respx's async resolver (not its sync one) is calling the side effect.
+
+    Only for non-SDK clients: an event loop running in this thread says nothing (a notebook's
+    synchronous cell runs inside one), so look for respx's ``aresolve`` a few frames up.
+    """
     frame: FrameType | None = sys._getframe(2)
     for _ in range(12):
         if frame is None:
@@ -156,13 +169,13 @@ def _called_from_async() -> bool:
     return False
 
 
-def _hang_before_headers(seconds: float) -> Any:
+def _hang_before_headers(seconds: float, is_async: bool) -> Any:
     """Stall before the status line, then time out: the SDKs see a timeout they may retry.
 
     For an async client, respx awaits the returned coroutine, so only that task waits; for a sync
     client the calling thread waits, as it would for a real server that never answers.
     """
-    if _called_from_async():
+    if is_async:
 
         async def stall() -> None:
             await asyncio.sleep(seconds)
