@@ -18,7 +18,7 @@ What each exercise's checks catch (tests/wrong_answers.py has the code):
   attempt); retry-after ignored; a last useless wait; no jitter; ``time.sleep`` instead of
   ``sleep=``; a default ``sleep`` that never waits.
 - ex05_rate_limiter: the seed's requests-only limiter (429s on a token-bound workload, no
-  ValueError); fixed windows (burst then stall: under 90 % of the limit).
+  ValueError); a bucket that ignores `period` and refills per minute (wastes most of the limit).
 - ex06_token_budget: the seed's TokenBudget (15 Jan -> 15 Feb "same day", Jan 2026 -> Jan 2027
   "same month", spends past the limit); rolling 24 h / 30 days instead of the calendar.
 - ex07_multi_provider: falls back on any exception (even a 400); never falls back; sends every

@@ -244,13 +244,17 @@ class SeedLimiter:
         self._seed.wait_if_needed()
 
 
-class FixedWindowLimiter:
-    """Requests and tokens, but in fixed windows: a burst, then a stall until the next window."""
+class PerMinuteLimiter:
+    """Requests and tokens in a continuous bucket, but it ignores ``period``: refills per minute.
+
+    The seed's code hard-codes 60 s; a limiter that does the same refills 60x too slowly when the
+    provider's period is one second, so it wastes most of the limit.
+    """
 
     def __init__(self, rpm: int, tpm: int, period: float = 60.0) -> None:
-        self.rpm, self.tpm, self.period = rpm, tpm, period
-        self.start = time.monotonic()
-        self.requests = self.tokens = 0
+        self.rpm, self.tpm = rpm, tpm
+        self.requests, self.tokens = float(rpm), float(tpm)
+        self.updated = time.monotonic()
         self.lock = threading.Lock()
 
     def acquire(self, tokens: int = 0) -> None:
@@ -259,14 +263,16 @@ class FixedWindowLimiter:
         while True:
             with self.lock:
                 now = time.monotonic()
-                if now - self.start >= self.period:
-                    self.start, self.requests, self.tokens = now, 0, 0
-                if self.requests + 1 <= self.rpm and self.tokens + tokens <= self.tpm:
-                    self.requests += 1
-                    self.tokens += tokens
+                elapsed, self.updated = now - self.updated, now
+                self.requests = min(self.rpm, self.requests + elapsed * self.rpm / 60.0)
+                self.tokens = min(self.tpm, self.tokens + elapsed * self.tpm / 60.0)
+                if self.requests >= 1 and self.tokens >= tokens:
+                    self.requests -= 1
+                    self.tokens -= tokens
                     return
-                wait = self.start + self.period - now
-            time.sleep(wait)
+                wait = max((1 - self.requests) * 60.0 / self.rpm, 0.0)
+                wait = max(wait, (tokens - self.tokens) * 60.0 / self.tpm)
+            time.sleep(min(wait, 0.05))
 
 
 # ----------------------------------------------------------------------------- ex06
@@ -437,9 +443,12 @@ WRONG_ANSWERS: dict[str, list[tuple[str, Any, list[str]]]] = {
             ],
         ),
         (
-            "fixed windows: a burst, then a stall",
-            FixedWindowLimiter,
-            ["token limit binds: zero 429s, ≥ 90 % of TPM"],
+            "ignores period: refills per minute",
+            PerMinuteLimiter,
+            [
+                "token limit binds: zero 429s, ≥ 90 % of TPM",
+                "request limit binds: zero 429s, ≥ 90 % of RPM",
+            ],
         ),
     ],
     "ex06_token_budget": [
