@@ -595,7 +595,7 @@ def test_the_json_log_line_has_ids_and_numbers_but_no_content_or_key(fake: FakeP
     logger.addHandler(handler)
     logger.setLevel(logging.INFO)
     logger.propagate = False
-    client = make_client("openai", logger=logger, openai_client=OpenAI(api_key="sk-secret-1234"))
+    client = make_client("openai", logger=logger, openai_client=OpenAI(api_key="sk-secret-zzqq"))
     reply = client.complete("my zebra diary entry", system="private system prompt")
     fake.fail_next(400)
     with pytest.raises(InvalidRequestError):
@@ -614,7 +614,8 @@ def test_the_json_log_line_has_ids_and_numbers_but_no_content_or_key(fake: FakeP
         400,
     )
     text = buffer.getvalue()
-    for secret in ("zebra", "private system prompt", reply.content, "sk-secret", "1234"):
+    # "zzqq" cannot occur by chance in the log's hex ids and numbers, unlike digits
+    for secret in ("zebra", "private system prompt", reply.content, "sk-secret", "zzqq"):
         assert secret not in text
 
 
