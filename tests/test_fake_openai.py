@@ -548,3 +548,29 @@ def test_developer_and_system_messages_steer_the_answer_like_anthropics_system()
             )
             assert brief.choices[0].message.content == "Paris."
     assert plain.choices[0].message.content != "Paris."
+
+
+def test_an_async_stream_body_is_played_once(monkeypatch: pytest.MonkeyPatch) -> None:
+    # Regression: closing an async response asked the body for a second iterator, and the fake
+    # replayed every chunk (with its delays) after [DONE], like a socket never would.
+    from course_helpers.fake import respx_adapter
+
+    sent: list[bytes] = []
+    play = respx_adapter.Playback.__aiter__
+
+    async def recording(self: respx_adapter.Playback) -> Any:
+        async for data in play(self):
+            sent.append(data)
+            yield data
+
+    monkeypatch.setattr(respx_adapter.Playback, "__aiter__", recording)
+
+    async def run() -> int:
+        client = openai.AsyncOpenAI(api_key="sk-test", max_retries=0)
+        stream = await client.chat.completions.create(model=MODEL, messages=ASK, stream=True)
+        return len([chunk async for chunk in stream])
+
+    with FakeProvider(ttft=0.01):
+        chunks = asyncio.run(run())
+    assert chunks > 2
+    assert sent.count(b"data: [DONE]\n\n") == 1

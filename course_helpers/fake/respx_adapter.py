@@ -59,6 +59,16 @@ class Playback(httpx.SyncByteStream, httpx.AsyncByteStream):
     def __init__(self, response: FakeResponse, read_timeout: float | None) -> None:
         self._response = response
         self._read_timeout = read_timeout
+        self._played = False
+
+    def _first_play(self) -> bool:
+        """Whether this is the first read: like a socket, the body can be read only once.
+
+        (The async transport stack asks for a second iterator when it closes the response;
+        replaying the body then would re-send every chunk, with its delays, after ``[DONE]``.)
+        """
+        first, self._played = not self._played, True
+        return first
 
     def _wait(self, delay: float) -> tuple[float, bool]:
         """How long to wait before the next bytes, and whether the read times out first."""
@@ -72,6 +82,8 @@ class Playback(httpx.SyncByteStream, httpx.AsyncByteStream):
         return hang if self._read_timeout is None else min(self._read_timeout, hang)
 
     def __iter__(self) -> Iterator[bytes]:
+        if not self._first_play():
+            return
         for chunk in self._response.chunks:
             wait, timed_out = self._wait(chunk.delay)
             if wait > 0:
@@ -86,6 +98,8 @@ class Playback(httpx.SyncByteStream, httpx.AsyncByteStream):
             raise httpcore2.RemoteProtocolError(_DROPPED)
 
     async def __aiter__(self) -> AsyncIterator[bytes]:
+        if not self._first_play():
+            return
         for chunk in self._response.chunks:
             wait, timed_out = self._wait(chunk.delay)
             if wait > 0:
