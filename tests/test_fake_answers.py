@@ -194,3 +194,12 @@ def test_huge_prompt_is_handled() -> None:
     prompt = "tokens budget " * 50_000
     text = answer(prompt)
     assert "tokens budget" in text
+
+
+def test_instruction_words_are_not_taken_for_the_topic() -> None:
+    from course_helpers.fake.answers import _content_phrases
+
+    assert _content_phrases("Explain streaming in one paragraph") == ["streaming"]
+    assert _content_phrases("Describe the Roman Empire in three short bullet points") == [
+        "Roman Empire"
+    ]

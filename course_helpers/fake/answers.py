@@ -386,7 +386,8 @@ _STOPWORD_TEXT = """
     help create provide answer question questions briefly simple terms detail details words
     sentence sentences example examples work works working know think tell mean means something
     anything everything kind sort lot lots good best better new different important include
-    including mention focus keep
+    including mention focus keep paragraph paragraphs word line lines bullet bullets short
+    brief simply points two three four five six seven eight nine ten
 """
 _STOPWORDS = frozenset(_STOPWORD_TEXT.split())
 
