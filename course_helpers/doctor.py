@@ -25,6 +25,18 @@ from urllib.parse import urlsplit, urlunsplit
 
 from course_helpers import keys
 from course_helpers.catalog import PROVIDERS, ProviderName, default_model
+from course_helpers.errors import (
+    AuthenticationError,
+    ConnectionFailedError,
+    NotFoundError,
+    OverloadedError,
+    PermissionDeniedError,
+    QuotaExceededError,
+    RateLimitError,
+    RequestTimeoutError,
+    ServerError,
+    classify,
+)
 from course_helpers.keys import BASE_URL_VARS, LABELS, MissingKeyError, Secret
 from course_helpers.modes import ProviderSetup, plan
 
@@ -290,55 +302,47 @@ def _one_token(
 def _explain(
     exc: Exception, provider: ProviderName, model: str, timeout: float
 ) -> tuple[bool, str]:
-    """Classify a failed test request: (the key and connection work after all, one line)."""
-    import anthropic
-    import openai
+    """Explain a failed test request: (the key and connection work after all, one line).
 
+    The verdict comes from ``errors.classify``, the one place the course reads SDK exceptions.
+    """
+    error = classify(exc)
+    status = error.status
     detail = f"{type(exc).__name__}: {_first_line(exc)}"
-    if isinstance(exc, openai.APITimeoutError | anthropic.APITimeoutError):
+    if isinstance(error, RequestTimeoutError):
         return False, (
             f"no answer within {timeout:g} s — a firewall, proxy or VPN may be in the way "
             f"({detail})"
         )
-    if isinstance(exc, openai.APIConnectionError | anthropic.APIConnectionError):
+    if isinstance(error, ConnectionFailedError):
         return False, (
             "cannot connect — check the internet connection, HTTPS_PROXY and "
             f"{BASE_URL_VARS[provider]} ({detail})"
         )
-    status = getattr(exc, "status_code", None)
-    text = f"{_error_code(exc)} {exc}".lower()
-    if status == 401:
+    if isinstance(error, AuthenticationError):
         return False, (
             "key rejected (401) — it is wrong, revoked or from another account: create a new "
             f"key in your provider's console and put it in .env ({detail})"
         )
-    if status == 403:
+    if isinstance(error, PermissionDeniedError):
         return False, (
             "key not allowed (403) — it lacks permission for this model, or your region is not "
             f"supported ({detail})"
         )
-    if "insufficient_quota" in text or "credit balance" in text or "billing" in text:
+    if isinstance(error, QuotaExceededError):
         return (
             False,
             f"no credit left ({status}) — add credit in your provider's billing ({detail})",
         )
-    if status == 404:
+    if isinstance(error, NotFoundError):
         return False, f"{model} not found (404) — your account may not offer it ({detail})"
-    if status == 429:
+    if isinstance(error, RateLimitError):
         return True, f"reachable, key accepted, but rate limited now (429) ({detail})"
-    if status is not None and status >= 500:
+    if isinstance(error, ServerError | OverloadedError):
         return False, f"the provider is having trouble ({status}) — try again later ({detail})"
     if status is not None and 400 <= status < 500:
         return True, f"reachable, key accepted; the test request was refused ({detail})"
     return False, detail
-
-
-def _error_code(exc: Exception) -> str:
-    body = getattr(exc, "body", None)
-    error = body.get("error", body) if isinstance(body, dict) else None
-    if isinstance(error, dict):
-        return " ".join(str(error.get(k, "")) for k in ("type", "code"))
-    return ""
 
 
 def _first_line(exc: Exception) -> str:

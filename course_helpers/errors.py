@@ -298,6 +298,8 @@ _TABLES: dict[ProviderName, tuple[dict[str, type[LLMError]], dict[str, type[LLME
 }
 
 _CONTEXT_HINTS = ("maximum context length", "prompt is too long", "exceed context limit")
+# Anthropic answers an empty prepaid account with a plain 400 invalid_request_error.
+_CREDIT_HINTS = ("credit balance is too low",)
 
 
 def classify(exc: BaseException) -> LLMError:
@@ -379,6 +381,8 @@ def _classify_api_error(exc: BaseException, provider: ProviderName) -> LLMError:
     detail = detail or str(getattr(exc, "message", "")) or None
     if cls is InvalidRequestError and detail and any(h in detail for h in _CONTEXT_HINTS):
         cls = ContextLengthError
+    if cls is InvalidRequestError and detail and any(h in detail.lower() for h in _CREDIT_HINTS):
+        cls = QuotaExceededError
     if cls is RateLimitError and detail and detail.startswith("Request too large"):
         cls = InvalidRequestError  # one request bigger than the per-minute limit: never fits
     request_id = getattr(exc, "request_id", None) or _body_request_id(body)

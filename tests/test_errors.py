@@ -819,3 +819,26 @@ def test_fake_provider_faults(
     assert result.provider == provider
     if isinstance(result, ContextLengthError):
         assert result.tokens_over is not None and result.tokens_over > 0
+
+
+def test_anthropics_credit_balance_400_is_an_exhausted_quota() -> None:
+    import anthropic
+    import httpx2
+
+    from course_helpers.errors import QuotaExceededError, classify
+
+    body = {
+        "type": "error",
+        "error": {
+            "type": "invalid_request_error",
+            "message": "Your credit balance is too low to access the Anthropic API. Please go to "
+            "Plans & Billing to upgrade or purchase credits.",
+        },
+    }
+    request = httpx2.Request("POST", "https://api.anthropic.com/v1/messages")
+    exc = anthropic.BadRequestError(
+        "Error code: 400", response=httpx2.Response(400, json=body, request=request), body=body
+    )
+    error = classify(exc)
+    assert isinstance(error, QuotaExceededError)
+    assert error.retriable is False and error.status == 400
