@@ -15,6 +15,7 @@ from __future__ import annotations
 import json
 import math
 import re
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
@@ -221,7 +222,20 @@ def _validate(body: dict[str, Any], *, needs_max_tokens: bool) -> str | None:
 
 
 # ---------------------------------------------------------------------------- messages
-def _messages(fake: FakeProvider, request: FakeRequest) -> Outcome:
+@dataclass(frozen=True)
+class _Admitted:
+    """A request that passed authentication, JSON parsing, validation and the model check."""
+
+    reply: _Reply
+    body: dict[str, Any]
+    model: str
+    info: ModelInfo
+
+
+def _admit(
+    fake: FakeProvider, request: FakeRequest, *, needs_max_tokens: bool
+) -> _Admitted | Outcome:
+    """The checks ``/v1/messages`` and ``/count_tokens`` share, in the real API's order."""
     reply = _Reply(fake)
     refused = _authenticate(reply, request)
     if refused:
@@ -229,7 +243,7 @@ def _messages(fake: FakeProvider, request: FakeRequest) -> Outcome:
     body = parse_json_object(request)
     if body is None:
         return reply.error(400, "There was an error parsing the body of your request as JSON.")
-    problem = _validate(body, needs_max_tokens=True)
+    problem = _validate(body, needs_max_tokens=needs_max_tokens)
     model = body.get("model") if isinstance(body.get("model"), str) else None
     if problem:
         return reply.error(400, problem, model=model)
@@ -237,6 +251,14 @@ def _messages(fake: FakeProvider, request: FakeRequest) -> Outcome:
     info = resolve_model(model, "anthropic")
     if not isinstance(info, ModelInfo):
         return _model_not_found(reply, model, info)
+    return _Admitted(reply, body, model, info)
+
+
+def _messages(fake: FakeProvider, request: FakeRequest) -> Outcome:
+    admitted = _admit(fake, request, needs_max_tokens=True)
+    if not isinstance(admitted, _Admitted):
+        return admitted
+    reply, body, model, info = admitted.reply, admitted.body, admitted.model, admitted.info
 
     messages: list[dict[str, Any]] = body["messages"]
     system = body.get("system")
@@ -475,24 +497,13 @@ def _rate_limited(reply: _Reply, charge: Charge, model: str) -> Outcome:
 
 # ---------------------------------------------------------------------------- count_tokens
 def _count(fake: FakeProvider, request: FakeRequest) -> Outcome:
-    reply = _Reply(fake)
-    refused = _authenticate(reply, request)
-    if refused:
-        return refused
-    body = parse_json_object(request)
-    if body is None:
-        return reply.error(400, "There was an error parsing the body of your request as JSON.")
-    problem = _validate(body, needs_max_tokens=False)
-    model = body.get("model") if isinstance(body.get("model"), str) else None
-    if problem:
-        return reply.error(400, problem, model=model)
-    assert isinstance(model, str)
-    info = resolve_model(model, "anthropic")
-    if not isinstance(info, ModelInfo):
-        return _model_not_found(reply, model, info)
+    admitted = _admit(fake, request, needs_max_tokens=False)
+    if not isinstance(admitted, _Admitted):
+        return admitted
+    body, reply = admitted.body, admitted.reply
     tokens = estimate_tokens(body["messages"], system=body.get("system"))
     response = json_response(200, {"input_tokens": tokens}, reply.headers())
-    return Outcome(response, reply.request_id, 200, model=model)
+    return Outcome(response, reply.request_id, 200, model=admitted.model)
 
 
 # ---------------------------------------------------------------------------- models
