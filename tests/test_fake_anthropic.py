@@ -103,8 +103,10 @@ def test_async_messages(fake: FakeProvider) -> None:
     assert len(fake.calls) == 3
 
 
-def test_raw_response_headers(fake: FakeProvider) -> None:
-    raw = client().messages.with_raw_response.create(model=MODEL, max_tokens=100, messages=ASK)
+def test_raw_response_headers() -> None:
+    wall = 1_700_000_000.0  # frozen clocks: the remaining counts and reset time cannot drift
+    with FakeProvider(seed=5, clock=Clock(), wall_clock=lambda: wall):
+        raw = client().messages.with_raw_response.create(model=MODEL, max_tokens=100, messages=ASK)
     headers = raw.headers
     assert raw.request_id == headers["request-id"] and headers["request-id"].startswith("req_")
     assert headers["anthropic-organization-id"]
@@ -116,7 +118,8 @@ def test_raw_response_headers(fake: FakeProvider) -> None:
     # "tokens" reports the most restrictive token limit: here the output bucket
     assert headers["anthropic-ratelimit-tokens-remaining"] == str(400_000 - 100)
     reset = datetime.strptime(headers["anthropic-ratelimit-requests-reset"], "%Y-%m-%dT%H:%M:%SZ")
-    assert 0 <= reset.replace(tzinfo=UTC).timestamp() - time.time() <= 2
+    # One request of 4,000 a minute refills in 15 ms; the header rounds up to the next second.
+    assert reset.replace(tzinfo=UTC).timestamp() == wall + 1
     assert raw.parse().content[0].text
 
 
@@ -351,13 +354,17 @@ def test_quota_is_spend_limit_error(fake: FakeProvider) -> None:
     assert info.value.error_code == "enforced_spend_limit_reached"
 
 
-def test_sdk_retry_honours_retry_after_ms(fake: FakeProvider) -> None:
+def test_sdk_retry_honours_retry_after_ms(
+    fake: FakeProvider, monkeypatch: pytest.MonkeyPatch
+) -> None:
     sdk = client(max_retries=2)
-    create(sdk)  # warm-up: the SDK's first call imports lazily, which would blur the timing
+    create(sdk)
+    slept: list[float] = []
+    monkeypatch.setattr(anthropic._base_client.time, "sleep", slept.append)
     fake.fail_next(529, retry_after_ms=5)
-    started = time.perf_counter()
     message = create(sdk)
-    assert message.content[0].text and time.perf_counter() - started < 0.3
+    assert message.content[0].text
+    assert slept == [0.005]  # the header's 5 ms, not the SDK's own 0.5-1 s backoff
     assert [(c.status, c.retry_count) for c in fake.calls[1:]] == [(529, 0), (200, 1)]
 
 
@@ -445,25 +452,23 @@ def test_stream_hang_before_headers_is_retried_then_times_out(fake: FakeProvider
 def test_async_hang_does_not_block_other_requests(fake: FakeProvider) -> None:
     fake.fail_next(hang=True)
 
-    async def main() -> tuple[BaseException | Any, float]:
-        c = aclient(timeout=0.3)
-        started = time.perf_counter()
-
-        async def quick() -> float:
-            await asyncio.sleep(0.01)  # let the hanging request go first
-            await c.messages.create(model=MODEL, max_tokens=5, messages=ASK)
-            return time.perf_counter() - started
-
-        hung, quick_done = await asyncio.gather(
-            c.messages.create(model=MODEL, max_tokens=5, messages=ASK, stream=True),
-            quick(),
-            return_exceptions=True,
+    async def main() -> tuple[bool, BaseException | None]:
+        c = aclient(timeout=30)
+        hanging = asyncio.ensure_future(
+            c.messages.create(model=MODEL, max_tokens=5, messages=ASK, stream=True)
         )
-        return hung, quick_done  # type: ignore[return-value]
+        while not fake.calls:  # the hanging request is in
+            await asyncio.sleep(0.001)
+        await c.messages.create(model=MODEL, max_tokens=5, messages=ASK)
+        still_hanging = not hanging.done()  # the quick answer did not wait for the hang
+        hanging.cancel()
+        outcome = (await asyncio.gather(hanging, return_exceptions=True))[0]
+        return still_hanging, outcome if isinstance(outcome, BaseException) else None
 
-    hung, quick_done = asyncio.run(main())
-    assert isinstance(hung, anthropic.APITimeoutError)
-    assert quick_done < 0.25
+    still_hanging, outcome = asyncio.run(main())
+    assert still_hanging
+    assert isinstance(outcome, asyncio.CancelledError)
+    assert [call.fault for call in fake.calls] == ["hang", None]
 
 
 def test_drop_mid_stream_escapes_raw(fake: FakeProvider) -> None:

@@ -237,14 +237,17 @@ def test_tampering_happened_and_did_not_change_the_grade(graded: Graded) -> None
 
 
 def test_time_limits_nest_and_hold(graded: Graded) -> None:
+    # Which limit ended each run is in its status, not in wall-clock bounds (which a loaded
+    # machine can stretch); the times only show that each limit was waited for.
     seconds = {row["learner"]: float(row["seconds"]) for row in graded.rows}
-    # dave's loop was interrupted after the cell timeout, then his notebook went on.
-    assert seconds["dave"] >= CELL_TIMEOUT
-    assert seconds["dave"] < NOTEBOOK_TIMEOUT + 5
-    # judy ignored SIGINT: killed by the notebook watchdog, not much later.
-    assert NOTEBOOK_TIMEOUT <= seconds["judy"] < NOTEBOOK_TIMEOUT + 10
-    # a dead kernel is noticed at once, not after a timeout.
-    assert seconds["erin"] < NOTEBOOK_TIMEOUT and seconds["kim"] < NOTEBOOK_TIMEOUT
+    status = {row["learner"]: row["status"] for row in graded.rows}
+    # dave's loop was interrupted after the cell timeout, then his notebook went on to pass.
+    assert status["dave"] == "timeout(cell)" and seconds["dave"] >= CELL_TIMEOUT
+    assert {row["passed"] for row in graded.of("dave")} == {"true"}
+    # judy ignored SIGINT: the notebook watchdog killed her kernel.
+    assert status["judy"] == "timeout(notebook)" and seconds["judy"] >= NOTEBOOK_TIMEOUT
+    # a dead kernel is noticed as a dead kernel, not waited out as a timeout.
+    assert status["erin"] == status["kim"] == "kernel_died"
 
 
 def test_summary_agrees_with_the_rows(graded: Graded) -> None:

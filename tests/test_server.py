@@ -7,7 +7,6 @@ client reaches the relay over a real socket while the relay's SDK calls are answ
 from __future__ import annotations
 
 import asyncio
-import itertools
 import json
 import sqlite3
 import subprocess
@@ -122,9 +121,15 @@ def chat(
     return stream
 
 
-def wait_for_row(store: ExchangeStore, exchange_id: str, timeout: float = 5.0) -> dict[str, Any]:
+def wait_for_row(
+    store: ExchangeStore, exchange_id: str, timeout: float = 30.0, *, finished: bool = False
+) -> dict[str, Any]:
+    """The exchange's row once it is logged (``finished``: once its stream has ended too).
+
+    ``timeout`` only guards against a row that never comes; it is not a performance bound.
+    """
     deadline = time.monotonic() + timeout
-    while (row := store.get(exchange_id)) is None:
+    while (row := store.get(exchange_id)) is None or (finished and row["outcome"] == "in_progress"):
         assert time.monotonic() < deadline, f"exchange {exchange_id} was never logged"
         time.sleep(0.01)
     return row
@@ -133,26 +138,29 @@ def wait_for_row(store: ExchangeStore, exchange_id: str, timeout: float = 5.0) -
 # ----------------------------------------------------------------------------- streaming
 
 
-def test_deltas_arrive_one_by_one_as_the_provider_sends_them(relay: ServerHandle) -> None:
-    delay, tokens = 0.03, 12
-    with FakeProvider(ttft=0.05, token_delay=delay, seed=3) as fake:
-        started = time.perf_counter()
+def test_a_stream_is_start_then_every_delta_then_done(relay: ServerHandle) -> None:
+    tokens = 12
+    with FakeProvider(seed=3) as fake:
         stream = chat(relay, {"prompt": "Explain streaming", "max_tokens": tokens})
     assert stream.status == 200
     assert stream.headers["content-type"] == "text/event-stream; charset=utf-8"
     assert stream.headers["cache-control"].startswith("no-cache")
     names = [event.name for event in stream.events]
     assert names == ["start"] + ["delta"] * tokens + ["done"]
-    deltas = stream.named("delta")
-    first, last, done = deltas[0].at, deltas[-1].at, stream.named("done")[0].at
-    # Not buffered: the first delta arrives a whole stream before the end, after the fake's ttft...
-    assert first - started >= 0.05
-    assert done - first >= 0.7 * delay * (tokens - 1)
-    # ...and the deltas are spread like the provider's tokens, not delivered in one burst.
-    gaps = [b.at - a.at for a, b in itertools.pairwise(deltas)]
-    assert sum(gap >= delay / 3 for gap in gaps) >= len(gaps) // 2
-    assert last - first >= 0.7 * delay * (tokens - 1)
     assert [call.streamed for call in fake.calls] == [True]
+
+
+def test_each_delta_is_relayed_before_the_provider_sends_the_next(relay: ServerHandle) -> None:
+    # The provider waits ten minutes between tokens: a relay that buffered (or batched two
+    # deltas) would have nothing to show for ten minutes. No timing is measured.
+    with FakeProvider(token_delay=600.0, seed=3):
+        stream = chat(
+            relay,
+            {"prompt": "Explain streaming", "max_tokens": 12},
+            stop=lambda seen: seen.events[-1].name == "delta",
+        )
+    assert [event.name for event in stream.events] == ["start", "delta"]
+    assert stream.text
 
 
 def test_done_event_carries_usage_timing_and_the_exchange_id(relay: ServerHandle) -> None:
@@ -220,26 +228,41 @@ def test_a_client_that_leaves_half_way_is_logged_once_with_the_partial_text(
             {"prompt": "Write a long story", "max_tokens": 400},
             stop=lambda seen: len(seen.named("delta")) == 5,
         )
-        row = wait_for_row(store, stream.exchange_id)
+        row = wait_for_row(store, stream.exchange_id, finished=True)
         time.sleep(0.1)  # a second (wrong) write would land now
         assert len(store) == before + 1
     assert row["outcome"] == "client_disconnected"
     assert row["error_class"] is None and row["output_tokens"] is None
     assert row["text"].startswith(stream.text) and len(stream.text) > 0
-    # The relay noticed at once and stopped: far fewer than 400 tokens, far sooner than 8 s.
-    assert 5 <= row["deltas"] < 50
-    assert row["latency_s"] < 2.0
+    assert row["deltas"] >= 5
+
+
+def test_a_client_that_leaves_is_noticed_while_the_provider_is_still_streaming(
+    relay: ServerHandle,
+) -> None:
+    # The provider waits ten minutes between tokens: the row can only be there now if the relay
+    # saw the client leave and closed the provider's stream without waiting for the next token.
+    with FakeProvider(token_delay=600.0, seed=11):
+        stream = chat(
+            relay,
+            {"prompt": "Write a long story", "max_tokens": 400},
+            stop=lambda seen: seen.events[-1].name == "delta",
+        )
+        row = wait_for_row(store_of(relay), stream.exchange_id, finished=True)
+    assert row["outcome"] == "client_disconnected"
+    assert row["deltas"] == 1 and row["text"] == stream.text
 
 
 def test_a_client_that_leaves_before_the_first_token_is_logged_without_waiting(
     relay: ServerHandle,
 ) -> None:
-    with FakeProvider(ttft=3.0):
+    # Ten minutes to the first token: the row is there only if the relay saw the client leave
+    # while the provider was still silent.
+    with FakeProvider(ttft=600.0):
         stream = chat(relay, {"prompt": "Hi"}, stop=lambda seen: seen.events[-1].name == "start")
-        row = wait_for_row(store_of(relay), stream.exchange_id)
+        row = wait_for_row(store_of(relay), stream.exchange_id, finished=True)
     assert row["outcome"] == "client_disconnected"
     assert row["text"] == "" and row["deltas"] == 0 and row["ttft_s"] is None
-    assert row["latency_s"] < 2.0  # the disconnect was seen while the provider was still silent
 
 
 # ----------------------------------------------------------------------------- provider errors
@@ -321,11 +344,7 @@ def test_twenty_concurrent_streams_are_relayed_and_logged_completely(relay: Serv
             return await asyncio.gather(*(one(client, prompt) for prompt in prompts))
 
     with FakeProvider(token_delay=0.01, seed=4) as fake:
-        started = time.perf_counter()
         results = asyncio.run(run_all())
-        elapsed = time.perf_counter() - started
-    tokens = sum(result[2] for result in results)
-    assert elapsed < 0.01 * tokens / 3  # concurrent, not one after another
     assert len(fake.calls) == 20
     assert len({text for _, text, _ in results}) > 1
     store = store_of(relay)
@@ -335,6 +354,35 @@ def test_twenty_concurrent_streams_are_relayed_and_logged_completely(relay: Serv
         assert (row["prompt"], row["outcome"]) == (prompt, "complete")
         assert row["text"] == text and len(text) > 0
         assert row["output_tokens"] == output_tokens
+
+
+def test_streams_are_relayed_side_by_side_not_one_after_another(relay: ServerHandle) -> None:
+    # Each provider stream waits ten minutes after its first token: only a relay that serves the
+    # twenty streams at once gets a first delta to every client. No timing is measured.
+    async def first_delta(client: httpx2.AsyncClient, index: int) -> tuple[str, str]:
+        body = {"prompt": f"Question number {index}", "max_tokens": 20}
+        async with client.stream("POST", "/chat", json=body) as response:
+            name = ""
+            async for line in response.aiter_lines():
+                if line.startswith("event: "):
+                    name = line.removeprefix("event: ")
+                elif line.startswith("data: ") and name == "delta":
+                    text = str(json.loads(line.removeprefix("data: "))["text"])
+                    return response.headers["x-exchange-id"], text
+        raise AssertionError(f"stream {index} ended without a delta")
+
+    async def run_all() -> list[tuple[str, str]]:
+        limits = httpx2.Limits(max_connections=50)
+        async with httpx2.AsyncClient(base_url=relay.base_url, timeout=30, limits=limits) as client:
+            return await asyncio.gather(*(first_delta(client, index) for index in range(20)))
+
+    with FakeProvider(token_delay=600.0, seed=4) as fake:
+        firsts = asyncio.run(run_all())
+        assert len(firsts) == 20 and all(text for _, text in firsts)
+        assert len(fake.calls) == 20
+        for exchange_id, text in firsts:  # every client left: each exchange ends logged
+            row = wait_for_row(store_of(relay), exchange_id, finished=True)
+            assert row["outcome"] == "client_disconnected" and row["text"] == text
 
 
 # ----------------------------------------------------------------------------- validation
