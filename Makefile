@@ -8,12 +8,13 @@ STAMP  := $(VENV)/.installed
 # JupyterLab refuses to run as root unless told (containers, CI)
 ROOT_FLAG := $(if $(filter 0,$(shell id -u)),--allow-root)
 
-.PHONY: lab test lint typecheck generated unit notebooks bench clean help
+.PHONY: lab test lint typecheck generated unit notebooks bench stress clean help
 
 help:
 	@echo "make lab    set up .venv and open the course in JupyterLab (offline unless keys are set)"
 	@echo "make test   set up .venv and run every check: ruff, mypy, pytest, nbval"
 	@echo "make bench  run the benchmarks in benchmarks/"
+	@echo "make stress run unit tests and notebooks 10 times under a parallel CPU load (flake hunt)"
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 11), "Python 3.11 or newer is needed, found " + sys.version.split()[0]'
@@ -56,5 +57,9 @@ test: lint typecheck generated unit notebooks
 bench: $(STAMP)
 	@for b in benchmarks/*.py; do echo "== $$b"; $(BIN)/python $$b || exit 1; done
 
+# Flaky tests show under load: 10 runs of `make unit notebooks` beside one CPU hog per core.
+stress: $(STAMP)
+	$(BIN)/python tools/stress.py $(STRESS_ARGS)
+
 clean:
-	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .stress
