@@ -183,6 +183,38 @@ def test_concurrent_requests_respect_the_limit() -> None:
     assert len(fake.calls) == 80
 
 
+# ----------------------------------------------------------------------------- the calls log
+def test_calls_keep_only_the_newest_requests() -> None:
+    fake = FakeProvider(keep_calls=3)
+    for number in range(10):
+        fake.handle(chat_request(seed=number))
+    kept = fake.calls
+    assert [call.body["seed"] for call in kept] == [7, 8, 9]  # the oldest dropped first
+    assert fake.call_count == 10
+    assert kept[-1] is fake.calls[-1] and [c.body["seed"] for c in fake.calls[:2]] == [7, 8]
+    fake.reset()
+    assert fake.calls == [] and fake.call_count == 0
+
+
+def test_the_default_log_is_bounded_and_above_what_the_course_uses() -> None:
+    from course_helpers.fake.core import DEFAULT_KEEP_CALLS
+
+    fake = FakeProvider()
+    for _ in range(DEFAULT_KEEP_CALLS + 25):
+        fake.handle(chat_request())
+    assert len(fake.calls) == DEFAULT_KEEP_CALLS >= 10 * 80  # 80: the most a test records
+    assert fake.call_count == DEFAULT_KEEP_CALLS + 25
+
+
+def test_keep_calls_zero_keeps_none_and_negative_is_refused() -> None:
+    fake = FakeProvider(keep_calls=0)
+    response = fake.handle(chat_request())
+    assert response is not None and response.status == 200
+    assert fake.calls == [] and fake.call_count == 1
+    with pytest.raises(ValueError, match="keep_calls"):
+        FakeProvider(keep_calls=-1)
+
+
 # ----------------------------------------------------------------------------- limits
 def test_go_durations_and_rfc3339() -> None:
     assert [go_duration(s) for s in (0, 0.012, 1, 8.71, 60, 179.56, 3600)] == [

@@ -32,11 +32,13 @@ import math
 import random
 import threading
 import time
+from collections import deque
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from types import TracebackType
 from typing import Any, Literal, Protocol, Self
 
+from course_helpers import safe_json
 from course_helpers.catalog import (
     ModelInfo,
     RetiredModel,
@@ -51,6 +53,7 @@ from course_helpers.tokens import split_tokens
 
 __all__ = [
     "DEFAULT_CHARGED_MAX_TOKENS",
+    "DEFAULT_KEEP_CALLS",
     "DEFAULT_LIMITS",
     "Completion",
     "FakeCall",
@@ -73,6 +76,12 @@ DEFAULT_LIMITS: dict[ProviderName, dict[str, int]] = {
     "anthropic": {"requests": 4_000, "input_tokens": 2_000_000, "output_tokens": 400_000},
 }
 """Generous per-minute limits used when no ``rpm``/``tpm`` is given (headers are still sent)."""
+
+DEFAULT_KEEP_CALLS = 1_000
+"""Requests ``FakeProvider.calls`` keeps (the newest). A record holds the whole request body, so an
+unbounded log grows by the prompt's size on every request of a long-running process (a relay, a
+benchmark); the most one provider records in any notebook or exercise check is 66 (ex05), and in
+the tests 80."""
 
 _KIND_NAMES: dict[str, FaultKind] = {
     "quota": "quota",
@@ -246,10 +255,14 @@ def json_response(
 
 
 def parse_json_object(request: FakeRequest) -> dict[str, Any] | None:
-    """The request body as a JSON object, or ``None`` if it is not one."""
+    """The request body as a JSON object, or ``None`` if it is not one.
+
+    Parsed as strictly as the real APIs do: ``NaN``/``Infinity`` are not JSON, and a body nested
+    too deep or with a huge number is refused rather than crashing the parser (``safe_json``).
+    """
     try:
-        body = json.loads(request.body or b"null")
-    except ValueError:
+        body = safe_json.loads(request.body or b"null")
+    except safe_json.InvalidJSON:
         return None
     return body if isinstance(body, dict) else None
 
@@ -314,6 +327,8 @@ class FakeProvider:
     ``fault_retry_after`` is the ``retry-after`` (seconds) of injected 429/503/529 responses
     (``None``: send none).
     ``providers`` lists what is simulated: requests for another provider pass through untouched.
+    ``keep_calls`` is how many of the newest requests ``calls`` keeps (older ones are dropped, so
+    memory stays bounded however long the provider runs); ``call_count`` still counts them all.
     """
 
     def __init__(
@@ -333,7 +348,10 @@ class FakeProvider:
         fault_retry_after: float | None = 1.0,
         clock: Callable[[], float] = time.monotonic,
         wall_clock: Callable[[], float] = time.time,
+        keep_calls: int = DEFAULT_KEEP_CALLS,
     ) -> None:
+        if keep_calls < 0:
+            raise ValueError(f"keep_calls is a number of requests (0 or more), got {keep_calls!r}")
         if ttft < 0 or token_delay < 0:
             raise ValueError("ttft and token_delay are seconds and cannot be negative")
         if not 0.0 <= fault_rate <= 1.0:
@@ -360,7 +378,8 @@ class FakeProvider:
             ),
         }
         self._lock = threading.RLock()
-        self._calls: list[FakeCall] = []
+        self._calls: deque[FakeCall] = deque(maxlen=keep_calls)
+        self._call_count = 0
         self._faults: list[Fault] = []
         self._seed_streams()
 
@@ -460,9 +479,15 @@ class FakeProvider:
 
     @property
     def calls(self) -> list[FakeCall]:
-        """Every request answered so far, oldest first (a copy)."""
+        """The newest ``keep_calls`` requests answered, oldest first (a copy)."""
         with self._lock:
             return list(self._calls)
+
+    @property
+    def call_count(self) -> int:
+        """Requests answered since the start or the last ``reset()``, kept in ``calls`` or not."""
+        with self._lock:
+            return self._call_count
 
     @property
     def pending_faults(self) -> list[Fault]:
@@ -474,6 +499,7 @@ class FakeProvider:
         """Forget the calls, the scripted faults and the rate-limit state; reseed the streams."""
         with self._lock:
             self._calls.clear()
+            self._call_count = 0
             self._faults.clear()
             for limits in self.rate_limits.values():
                 limits.reset()
@@ -506,8 +532,8 @@ class FakeProvider:
 
     def _record(self, provider: ProviderName, request: FakeRequest, outcome: Outcome) -> None:
         try:
-            body = json.loads(request.body) if request.body else None
-        except ValueError:
+            body = safe_json.loads(request.body) if request.body else None
+        except safe_json.InvalidJSON:
             body = None
         self._calls.append(
             FakeCall(
@@ -525,6 +551,7 @@ class FakeProvider:
                 time=self.clock(),
             )
         )
+        self._call_count += 1
 
     # ------------------------------------------------------------------ used by the dialects
     def take_fault(self, provider: ProviderName, streaming: bool) -> Fault | None:
