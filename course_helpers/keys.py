@@ -107,6 +107,8 @@ _MISSPELLINGS: dict[ProviderName, frozenset[str]] = {
 }
 # Files learners create instead of ``.env``; ``env`` only counts when it mentions a key.
 _MISNAMED = (".env.txt", "env.txt", ".env.text", ".env.env", "env")
+# Bytes of .env (or a look-alike) read: keys are ~200 bytes, and a huge file (a log or a data dump
+# saved as .env by mistake) must not be read whole into memory.
 _MAX_ENV_BYTES = 256_000
 
 
@@ -285,19 +287,48 @@ def _misnamed_files(directories: list[Path], found: Path | None) -> Iterator[Pro
 
 
 def _read_text(path: Path) -> tuple[str, list[Problem]]:
-    """Decode a small text file whatever editor wrote it; say so when it was not UTF-8."""
+    """Decode the first ``_MAX_ENV_BYTES`` of a text file whatever editor wrote it, in whole lines.
+
+    Only that much is ever read. A larger file is cut after its last complete line (a value cut
+    in the middle would be a wrong key) and reported, so nothing past the cut is lost in silence.
+    """
     try:
-        data = path.read_bytes()[:_MAX_ENV_BYTES]
+        with path.open("rb") as file:
+            data = file.read(_MAX_ENV_BYTES + 1)
     except OSError as exc:
         return "", [Problem(f"Cannot read {path} ({exc.strerror}): check its permissions.")]
+    too_large = len(data) > _MAX_ENV_BYTES
+    data = data[:_MAX_ENV_BYTES]
+    problems: list[Problem] = []
     if data.startswith((b"\xff\xfe", b"\xfe\xff")):
-        fix = f"{path} is saved as UTF-16 ('Unicode'): save it again as UTF-8."
-        return data.decode("utf-16", errors="replace"), [Problem(fix)]
+        problems.append(Problem(f"{path} is saved as UTF-16 ('Unicode'): save it again as UTF-8."))
+        text = data[: len(data) // 2 * 2].decode("utf-16", errors="replace")
+    else:
+        if too_large:  # a whole line never ends inside a UTF-8 character
+            data = data[: data.rfind(b"\n") + 1]
+        try:
+            text = data.decode("utf-8-sig")
+        except UnicodeDecodeError:
+            fix = f"{path} is not UTF-8 text: save it again as UTF-8 (plain text)."
+            problems.append(Problem(fix))
+            text = data.decode("utf-8", errors="replace")
+    if too_large:
+        text = text[: text.rfind("\n") + 1]
+        problems.append(_too_large(path, text.count("\n")))
+    return text, problems
+
+
+def _too_large(path: Path, lines_read: int) -> Problem:
     try:
-        return data.decode("utf-8-sig"), []
-    except UnicodeDecodeError:
-        fix = f"{path} is not UTF-8 text: save it again as UTF-8 (plain text)."
-        return data.decode("utf-8", errors="replace"), [Problem(fix)]
+        size = f"{path.stat().st_size / 1e6:,.1f} MB"
+    except OSError:
+        size = "too large"
+    ignored = f"anything after line {lines_read}" if lines_read else "all of it"
+    return Problem(
+        f"{path} is {size}; only its first {_MAX_ENV_BYTES // 1000} KB are read, so {ignored} "
+        "is ignored. A .env file holds only NAME=value settings: move anything else out of it, "
+        "and keep your keys near the top."
+    )
 
 
 class _Silence(logging.Filter):
@@ -306,16 +337,24 @@ class _Silence(logging.Filter):
 
 
 def _read_env_file(path: Path) -> tuple[dict[str, Secret], list[Problem]]:
+    """The variables of an env file that ``os.environ`` can hold, and what is wrong with it.
+
+    Every rule about a file's contents lives here, so ``setup()`` and the doctor report the same.
+    """
     text, problems = _read_text(path)
+    lines: dict[str, list[tuple[int, str | None]]] = {}  # name -> (line, raw value), in order
     for binding in parse_stream(io.StringIO(text)):
+        line = binding.original.line
         if binding.error:
-            line = binding.original.line
             problems.append(
                 Problem(
                     f"Line {line} of {path} cannot be read: write it as NAME=value "
                     "(no spaces in the name, no ':' and matching quotes)."
                 )
             )
+        elif binding.key is not None:
+            lines.setdefault(binding.key, []).append((line, binding.value))
+    problems.extend(_duplicates(path, lines))
     # python-dotenv logs the same parse errors itself: they are reported above, once.
     logger, silence = logging.getLogger("dotenv.main"), _Silence()
     logger.addFilter(silence)
@@ -323,7 +362,57 @@ def _read_env_file(path: Path) -> tuple[dict[str, Secret], list[Problem]]:
         parsed = dotenv_values(stream=io.StringIO(text))
     finally:
         logger.removeFilter(silence)
-    return {k: Secret(v) for k, v in parsed.items() if v is not None}, problems
+    values: dict[str, Secret] = {}
+    for name, value in parsed.items():
+        last = lines[name][-1][0] if name in lines else None
+        unusable = _unsettable(path, name, value or "", last)
+        if unusable is not None:
+            problems.append(unusable)
+        elif value is not None:
+            values[name] = Secret(value)
+    return values, problems
+
+
+def _duplicates(path: Path, lines: Mapping[str, list[tuple[int, str | None]]]) -> Iterator[Problem]:
+    """Names set more than once: python-dotenv (and so the SDKs) use the last one."""
+    for name, found in lines.items():
+        if len(found) < 2:
+            continue
+        numbers = [str(line) for line, _ in found]
+        where = f"lines {', '.join(numbers[:-1])} and {numbers[-1]}"
+        if len({value for _, value in found}) == 1:
+            yield Problem(
+                f"{name} is set {len(found)} times in {path} ({where}), to the same value: "
+                "delete the extra lines.",
+                "hint",
+                name,
+            )
+        else:
+            yield Problem(
+                f"{name} is set {len(found)} times in {path} ({where}) with different values: the "
+                f"last one (line {numbers[-1]}) is used. Delete the lines you do not want.",
+                variable=name,
+            )
+
+
+def _unsettable(path: Path, name: str, value: str, line: int | None) -> Problem | None:
+    """Why ``os.environ`` would refuse this variable (it raises on NUL bytes and ``=``), if so."""
+    at = f"line {line} of {path}" if line is not None else str(path)
+    if "\x00" in name or "\x00" in value:
+        shown = name.replace("\x00", "")
+        what = f"{shown} ({at})" if shown else f"A variable on {at}"
+        return Problem(
+            f"{what} contains a NUL byte (an invisible character left by a damaged save or a "
+            "non-text editor), so it is skipped: type the line again in a plain-text editor.",
+            variable=shown or None,
+        )
+    if "=" in name:
+        return Problem(
+            f"The name {name} ({at}) contains '=', which no environment variable can hold, so it "
+            "is skipped: write the line as NAME=value with a plain name.",
+            variable=name,
+        )
+    return None
 
 
 def _keys_in_example(path: Path, values: Mapping[str, Secret]) -> Iterator[Problem]:

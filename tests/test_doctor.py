@@ -108,6 +108,23 @@ def test_key_problems_are_listed_masked(tmp_path: Path, no_network: list[str]) -
     assert OPENAI_KEY[8:-4] not in result.text
 
 
+def test_env_file_problems_are_listed(tmp_path: Path, no_network: list[str]) -> None:
+    broken = OPENAI_KEY[:20] + "\x00" + OPENAI_KEY[20:]
+    (tmp_path / ".env").write_text(
+        f"OPENAI_API_KEY={broken}\nCOURSE_MODE=live\nCOURSE_MODE=auto\n"
+        + "# padding\n" * 30_000
+        + f"ANTHROPIC_API_KEY={ANTHROPIC_KEY}\n"
+    )
+    result = report(network=False)
+    assert not result.ok and "Result: 3 problem(s) found." in result.text
+    too_large, twice, nul = result.problems
+    assert "only its first 256 KB are read" in too_large
+    assert twice.startswith("COURSE_MODE is set 2 times in ") and "(line 3) is used" in twice
+    assert nul.startswith("OPENAI_API_KEY (line 1 of ") and "NUL byte" in nul
+    assert "Anthropic    simulated  no ANTHROPIC_API_KEY set" in result.text
+    assert OPENAI_KEY[20:] not in result.text and ANTHROPIC_KEY not in result.text
+
+
 def test_live_mode_without_keys_is_a_problem_not_a_crash(no_network: list[str]) -> None:
     os.environ["COURSE_MODE"] = "live"
     result = report()

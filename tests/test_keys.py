@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import tracemalloc
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -177,6 +178,86 @@ def test_unparseable_line_is_reported_with_its_number(
     assert problem.message.startswith("Line 2 of ") and "NAME=value" in problem.message
     assert OPENAI_KEY not in problem.message
     assert not caplog.records  # python-dotenv's own log line is not repeated
+
+
+def test_a_nul_byte_in_a_value_skips_that_variable_with_a_warning(tmp_path: Path) -> None:
+    broken = OPENAI_KEY[:20] + "\x00" + OPENAI_KEY[20:]
+    write(tmp_path / ".env", f"COURSE_MODE=offline\nOPENAI_API_KEY={broken}\n")
+    scan = scan_env()
+    assert "OPENAI_API_KEY" not in scan.values and "COURSE_MODE" in scan.values
+    [problem] = scan.problems
+    assert problem.level == "warning" and problem.variable == "OPENAI_API_KEY"
+    assert problem.message.startswith("OPENAI_API_KEY (line 2 of ")
+    assert "NUL byte" in problem.message and "skipped" in problem.message
+    assert OPENAI_KEY[:20] not in problem.message and OPENAI_KEY[20:] not in problem.message
+    keys.apply_env(scan, os.environ)  # os.environ refuses NUL bytes: nothing to refuse now
+    assert os.environ["COURSE_MODE"] == "offline"
+
+
+def test_a_line_of_nul_bytes_is_reported_and_the_rest_is_read(tmp_path: Path) -> None:
+    (tmp_path / ".env").write_bytes(b"\x00" * 40 + b"\nOPENAI_API_KEY=" + OPENAI_KEY.encode())
+    scan = scan_env()
+    assert scan.values["OPENAI_API_KEY"].reveal() == OPENAI_KEY
+    [problem] = scan.problems
+    assert problem.message.startswith("A variable on line 1 of ") and "NUL byte" in problem.message
+
+
+def test_a_name_with_an_equals_sign_is_skipped_with_a_warning(tmp_path: Path) -> None:
+    write(tmp_path / ".env", "'A=B'=1\n")
+    scan = scan_env()
+    assert scan.values == {}
+    assert "contains '='" in messages(scan)[0]
+    keys.apply_env(scan, os.environ)
+
+
+def test_a_key_set_twice_uses_the_last_and_says_so(tmp_path: Path) -> None:
+    other = "sk-proj-" + "Q" * 40 + "1111"
+    write(tmp_path / ".env", f"OPENAI_API_KEY={other}\nX=1\nexport OPENAI_API_KEY={OPENAI_KEY}\n")
+    scan = scan_env()
+    assert scan.values["OPENAI_API_KEY"].reveal() == OPENAI_KEY  # python-dotenv's rule
+    [problem] = scan.problems
+    assert problem.level == "warning" and problem.variable == "OPENAI_API_KEY"
+    assert "set 2 times" in problem.message and "(lines 1 and 3)" in problem.message
+    assert "the last one (line 3) is used" in problem.message
+    assert OPENAI_KEY not in problem.message and other not in problem.message
+
+
+def test_a_key_repeated_with_the_same_value_is_only_a_hint(tmp_path: Path) -> None:
+    write(tmp_path / ".env", "COURSE_MODE=offline\n" * 3)
+    [problem] = scan_env().problems
+    assert problem.level == "hint" and "(lines 1, 2 and 3), to the same value" in problem.message
+
+
+def test_a_file_over_the_limit_is_cut_at_a_whole_line_and_reported(tmp_path: Path) -> None:
+    head, filler = "COURSE_MODE=offline\n", "# " + "x" * 47 + "\n"  # 50 bytes a line
+    lines = (keys._MAX_ENV_BYTES - len(head) - 30) // len(filler)  # the cut: 30 bytes into the key
+    text = f"{head}{filler * lines}OPENAI_API_KEY={OPENAI_KEY}\n"
+    assert len(text) > keys._MAX_ENV_BYTES > len(text) - len(OPENAI_KEY)
+    write(tmp_path / ".env", text + f"ANTHROPIC_API_KEY={ANTHROPIC_KEY}\n")
+    scan = scan_env()
+    assert scan.values["COURSE_MODE"].reveal() == "offline"
+    assert "OPENAI_API_KEY" not in scan.values  # cut inside its line: not a truncated key
+    assert "ANTHROPIC_API_KEY" not in scan.values
+    [problem] = scan.problems
+    assert problem.level == "warning" and "only its first 256 KB are read" in problem.message
+    assert f"anything after line {lines + 1} is ignored" in problem.message
+    assert " is 0.3 MB;" in problem.message
+
+
+def test_a_huge_file_is_never_read_whole(tmp_path: Path) -> None:
+    path = tmp_path / ".env"
+    path.write_text(f"OPENAI_API_KEY={OPENAI_KEY}\n")
+    with path.open("r+b") as file:
+        file.truncate(50_000_000)  # sparse: 50 MB of NUL bytes on no disk space
+    tracemalloc.start()
+    try:
+        scan = scan_env()
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak < 10 * keys._MAX_ENV_BYTES
+    assert scan.values["OPENAI_API_KEY"].reveal() == OPENAI_KEY
+    assert any("is 50.0 MB" in text for text in messages(scan))
 
 
 def test_a_real_key_in_env_example_is_flagged(tmp_path: Path) -> None:

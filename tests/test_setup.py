@@ -258,6 +258,29 @@ def test_wrong_provider_key_is_warned_about() -> None:
     assert any("holds an Anthropic key" in w for w in course.warnings)
 
 
+def test_a_nul_byte_in_env_is_a_warning_not_a_crash(tmp_path: Path) -> None:
+    broken = OPENAI_KEY[:20] + "\x00" + OPENAI_KEY[20:]
+    write_env(tmp_path, f"OPENAI_API_KEY={broken}\nANTHROPIC_API_KEY={ANTHROPIC_KEY}\n")
+    course = setup()
+    assert course.is_offline("openai") and course.is_live("anthropic")
+    assert "warning: OPENAI_API_KEY (line 1 of " in course.banner
+    assert "NUL byte" in course.banner and OPENAI_KEY[20:] not in course.banner
+    assert os.environ["OPENAI_API_KEY"] == OFFLINE_KEYS["openai"]
+    assert report(network=False).problems == course.warnings  # the doctor says the same
+
+
+def test_a_key_set_twice_in_env_is_a_warning(tmp_path: Path) -> None:
+    other = "sk-ant-api03-" + "Q" * 40 + "1111"
+    write_env(tmp_path, f"ANTHROPIC_API_KEY={other}\nANTHROPIC_API_KEY={ANTHROPIC_KEY}\n")
+    course = setup()
+    assert course.providers["anthropic"].masked_key == "sk-…9876"  # the last one wins
+    [warning] = course.warnings
+    assert warning.startswith("ANTHROPIC_API_KEY is set 2 times in ")
+    assert "(lines 1 and 2)" in warning and "the last one (line 2) is used" in warning
+    assert other not in course.banner and ANTHROPIC_KEY not in course.banner
+    assert report(network=False).problems == course.warnings
+
+
 def test_env_example_hint_only_when_it_helps(tmp_path: Path) -> None:
     write_env(tmp_path, "OPENAI_API_KEY=\n", name=".env.example")
     assert "hint: No .env file yet" in setup().banner
