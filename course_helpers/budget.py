@@ -39,7 +39,6 @@ False
 from __future__ import annotations
 
 import os
-import sqlite3
 import threading
 import uuid
 from collections.abc import Callable, Iterator
@@ -53,6 +52,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from course_helpers.catalog import cost_usd
 from course_helpers.errors import BudgetExceededError
+from course_helpers.sqlite_db import connect, run_setup
 
 __all__ = ["BudgetStatus", "Reservation", "TokenBudget", "WindowStatus"]
 
@@ -300,22 +300,11 @@ class TokenBudget:
         # One connection guarded by a lock: an in-memory database exists only in the connection
         # that created it, and the lock also keeps a transaction to one thread at a time.
         self._lock = threading.RLock()
-        if self.path is not None:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-        # isolation_level=None: we write BEGIN/COMMIT ourselves. timeout: wait for other
-        # processes' write transactions instead of failing with "database is locked".
-        self._db = sqlite3.connect(
-            ":memory:" if self.path is None else str(self.path),
-            timeout=30.0,
-            isolation_level=None,
-            check_same_thread=False,
-        )
-        if self.path is not None:
-            # WAL: readers (a notebook's meter) never block the writer, nor the writer them.
-            self._db.execute("PRAGMA journal_mode=WAL")
-            self._db.execute("PRAGMA synchronous=NORMAL")
+        # Busy timeout first, WAL (readers never block the writer) only when not on yet, and the
+        # schema retried while another opener holds the file: see course_helpers.sqlite_db.
+        self._db = connect(self.path)
         with self._lock:
-            self._db.executescript(_SCHEMA)  # idempotent; executescript commits on its own
+            run_setup(self._db, _SCHEMA)  # idempotent
 
     def __repr__(self) -> str:
         limits = ", ".join(

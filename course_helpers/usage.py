@@ -22,7 +22,6 @@ import html
 import json as jsonlib
 import logging
 import math
-import sqlite3
 import threading
 import uuid
 from collections.abc import Iterable, Sequence
@@ -30,6 +29,8 @@ from dataclasses import asdict, dataclass, field, fields
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import IO, Any, Literal
+
+from course_helpers.sqlite_db import connect, run_setup
 
 __all__ = [
     "LOGGER_NAME",
@@ -220,14 +221,11 @@ class UsageLog:
 
     def __init__(self, path: str | Path | None = None) -> None:
         self.path = Path(path) if path is not None else None
-        if self.path is not None:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-        target = str(self.path) if self.path is not None else ":memory:"
         self._lock = threading.Lock()
-        self._db = sqlite3.connect(target, check_same_thread=False, isolation_level=None)
-        if self.path is not None:
-            self._db.execute("PRAGMA journal_mode=WAL")
-        self._db.execute(_SCHEMA)
+        # Busy timeout first, WAL only when not on yet, setup retried while another opener holds
+        # the file: see course_helpers.sqlite_db.
+        self._db = connect(self.path)
+        run_setup(self._db, _SCHEMA)
 
     def record(self, entry: UsageRecord) -> None:
         """Append one call."""

@@ -239,37 +239,46 @@ def test_a_dead_callers_reservation_expires() -> None:
 
 
 def test_eight_threads_with_their_own_connections_never_overspend(tmp_path: Path) -> None:
-    path = tmp_path / "budget.sqlite"
+    path = tmp_path / "budget.sqlite"  # a new file: the eight threads also create it together
     limit = 20_000
     granted: list[int] = []
     refused: list[int] = []
+    errors: list[BaseException] = []
     lock = threading.Lock()
-    start = threading.Barrier(8)
+    start = threading.Barrier(8, timeout=30)
 
     def worker(seed: int) -> None:
-        rng = random.Random(seed)
-        budget = TokenBudget(daily_limit=limit, path=path)  # a separate connection per thread
-        start.wait()
-        for _ in range(25):
-            prompt, max_output = rng.randint(50, 400), rng.randint(50, 400)
-            try:
-                hold = budget.reserve(prompt, max_output=max_output)
-            except BudgetExceededError:
+        try:
+            rng = random.Random(seed)
+            budget = TokenBudget(daily_limit=limit, path=path)  # a separate connection per thread
+            start.wait()
+            for _ in range(25):
+                prompt, max_output = rng.randint(50, 400), rng.randint(50, 400)
+                try:
+                    hold = budget.reserve(prompt, max_output=max_output)
+                except BudgetExceededError:
+                    with lock:
+                        refused.append(prompt + max_output)
+                    continue
+                used = prompt + rng.randint(0, max_output)
+                hold.settle(prompt, used - prompt)
                 with lock:
-                    refused.append(prompt + max_output)
-                continue
-            used = prompt + rng.randint(0, max_output)
-            hold.settle(prompt, used - prompt)
+                    granted.append(used)
+            budget.close()
+        except BaseException as error:  # handed to the test below, never lost
+            start.abort()  # the other threads stop waiting for this one
             with lock:
-                granted.append(used)
-        budget.close()
+                errors.append(error)
 
-    threads = [threading.Thread(target=worker, args=(i,)) for i in range(8)]
+    threads = [threading.Thread(target=worker, args=(i,), daemon=True) for i in range(8)]
     for thread in threads:
         thread.start()
     for thread in threads:
-        thread.join(30)
-    final = TokenBudget(daily_limit=limit, path=path).status().day
+        thread.join(60)
+    assert not [t for t in threads if t.is_alive()], "a worker thread hung"
+    assert errors == []
+    with TokenBudget(daily_limit=limit, path=path) as final_budget:
+        final = final_budget.status().day
     assert refused, "the workload must exceed the limit for this test to mean anything"
     assert final.tokens_used == sum(granted)
     assert final.tokens_used <= limit
