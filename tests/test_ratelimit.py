@@ -52,8 +52,14 @@ class FakeClock:
 
 
 def limiter_with(clock: FakeClock, **limits: int | None) -> RateLimiter:
+    """A limiter whose bucket is exactly the provider's (no headroom), so waits are round."""
     return RateLimiter(
-        **limits, period=60.0, clock=clock, sleep=clock.sleep, async_sleep=clock.async_sleep
+        **limits,
+        period=60.0,
+        headroom=0.0,
+        clock=clock,
+        sleep=clock.sleep,
+        async_sleep=clock.async_sleep,
     )
 
 
@@ -163,7 +169,7 @@ def test_wait_time_counts_the_callers_already_queued() -> None:
         gate.wait(5)
         clock.sleep(seconds)
 
-    limiter = RateLimiter(tokens_per_minute=60, clock=clock, sleep=gated_sleep)
+    limiter = RateLimiter(tokens_per_minute=60, headroom=0.0, clock=clock, sleep=gated_sleep)
     limiter.acquire(tokens=60)
     worker = threading.Thread(target=limiter.acquire, args=(30,))
     worker.start()
@@ -225,7 +231,7 @@ def test_never_sleeps_while_holding_the_lock() -> None:
         probes.append(got and answers == [False, seconds + 5.0])
         clock.sleep(seconds)
 
-    limiter = RateLimiter(tokens_per_minute=60, clock=clock, sleep=probing_sleep)
+    limiter = RateLimiter(tokens_per_minute=60, headroom=0.0, clock=clock, sleep=probing_sleep)
     limiter.acquire(tokens=60)
     limiter.acquire(tokens=30)
     assert clock.slept == [30.0]
@@ -274,7 +280,7 @@ def test_waiters_are_served_in_arrival_order_across_threads() -> None:
         gate.wait(5)  # hold the first sleeper until every thread has queued
         clock.now += seconds
 
-    limiter = RateLimiter(tokens_per_minute=60, clock=clock, sleep=gated_sleep)
+    limiter = RateLimiter(tokens_per_minute=60, headroom=0.0, clock=clock, sleep=gated_sleep)
     limiter.acquire(tokens=60)
     threads = [threading.Thread(target=limiter.acquire, args=(60,), name="big")]
     threads += [
@@ -329,7 +335,7 @@ def test_an_exception_while_queued_hands_the_turn_on() -> None:
             raise KeyboardInterrupt  # the head is interrupted while waiting
         clock.sleep(seconds)
 
-    limiter = RateLimiter(tokens_per_minute=60, clock=clock, sleep=failing_sleep)
+    limiter = RateLimiter(tokens_per_minute=60, headroom=0.0, clock=clock, sleep=failing_sleep)
     limiter.acquire(60)
     with pytest.raises(KeyboardInterrupt):
         limiter.acquire(30)
@@ -405,7 +411,7 @@ def test_a_cancelled_task_leaves_the_queue_and_passes_its_turn() -> None:
         await clock.async_sleep(seconds)
 
     limiter = RateLimiter(
-        tokens_per_minute=60, clock=clock, sleep=clock.sleep, async_sleep=gated_sleep
+        tokens_per_minute=60, headroom=0.0, clock=clock, sleep=clock.sleep, async_sleep=gated_sleep
     )
 
     async def main() -> list[str]:
@@ -443,7 +449,11 @@ def test_threads_and_tasks_share_one_limiter_in_arrival_order() -> None:
         clock.sleep(seconds)
 
     limiter = RateLimiter(
-        tokens_per_minute=60, clock=clock, sleep=gated_sleep, async_sleep=clock.async_sleep
+        tokens_per_minute=60,
+        headroom=0.0,
+        clock=clock,
+        sleep=gated_sleep,
+        async_sleep=clock.async_sleep,
     )
     limiter.acquire(60)
     thread = threading.Thread(target=limiter.acquire, args=(30,), name="thread")
