@@ -23,6 +23,10 @@ What it fixes in the seed's ``TokenBudget``:
   a second notebook or a script all see the same day. Timestamps are stored in UTC; windows are
   computed in ``tz``. A reservation whose process died expires after ``reservation_ttl`` seconds.
 - **Dollars as well as tokens**, priced from the model catalogue (``catalog.cost_usd``).
+- **Overspend is never hidden.** Real usage always counts in full, even when a call used more than
+  it reserved or settled after its reservation expired. When that takes a window past a limit,
+  ``settle`` (and ``record``) return an :class:`Overspend` and log a warning, ``status()`` shows
+  how far over each window is, and every ``reserve`` is refused until the window resets.
 
 The seed's simple API is still there: ``can_spend(n)``, ``spend(n)``, plus ``remaining()`` and a
 ``status()`` snapshot for a notebook's budget meter.
@@ -38,6 +42,7 @@ False
 
 from __future__ import annotations
 
+import logging
 import os
 import threading
 import uuid
@@ -54,9 +59,13 @@ from course_helpers.catalog import cost_usd
 from course_helpers.errors import BudgetExceededError
 from course_helpers.sqlite_db import connect, run_setup
 
-__all__ = ["BudgetStatus", "Reservation", "TokenBudget", "WindowStatus"]
+__all__ = ["BudgetStatus", "Overspend", "Reservation", "TokenBudget", "WindowStatus"]
 
 Period = Literal["daily", "monthly"]
+
+_log = logging.getLogger(__name__)
+# Float prices summing exactly to a limit are not over it.
+_USD_TOLERANCE = 1e-9
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS spend (
@@ -130,6 +139,25 @@ class WindowStatus:
             parts.append((self.usd_used + self.usd_reserved) / self.usd_limit)
         return min(1.0, max(parts)) if parts else None
 
+    @property
+    def overspent_tokens(self) -> int:
+        """Tokens really used beyond the token limit (0 when within it or without a limit)."""
+        if self.tokens_limit is None:
+            return 0
+        return max(0, self.tokens_used - self.tokens_limit)
+
+    @property
+    def overspent_usd(self) -> float:
+        """Dollars really spent beyond the USD limit (0.0 when within it or without a limit)."""
+        if self.usd_limit is None or self.usd_used <= self.usd_limit + _USD_TOLERANCE:
+            return 0.0
+        return self.usd_used - self.usd_limit
+
+    @property
+    def overspent(self) -> bool:
+        """Whether real usage has passed a limit: no reservation fits until the window resets."""
+        return self.overspent_tokens > 0 or self.overspent_usd > 0
+
     def __str__(self) -> str:
         name = "today" if self.period == "daily" else "this month"
         parts = [
@@ -144,7 +172,18 @@ class WindowStatus:
             )
         if self.tokens_reserved or self.usd_reserved:
             parts.append(f"{self.tokens_reserved:,} tokens reserved")
+        if self.overspent:
+            parts.append(f"overspent by {self.overspent_text()}")
         return f"{name}: {', '.join(parts)}; resets {_show(self.resets_at)}"
+
+    def overspent_text(self) -> str:
+        """How far over the limits the window is, e.g. ``"500 tokens"`` or ``"$0.0120"``."""
+        amounts = []
+        if self.overspent_tokens:
+            amounts.append(f"{self.overspent_tokens:,} tokens")
+        if self.overspent_usd:
+            amounts.append(_usd(self.overspent_usd))
+        return " and ".join(amounts)
 
 
 @dataclass(frozen=True)
@@ -164,6 +203,35 @@ def _show(moment: datetime) -> str:
     return moment.strftime("%Y-%m-%d %H:%M %Z")
 
 
+def _usd(value: float) -> str:
+    return f"${value:,.4f}" if value < 1 else f"${value:,.2f}"
+
+
+@dataclass(frozen=True)
+class Overspend:
+    """What one call's real usage put past a limit: returned by ``settle``/``record``, logged.
+
+    ``tokens`` and ``usd`` are this call's share beyond a limit (the larger over the two
+    windows); ``windows`` are the windows now over a limit, as they stood just after the call.
+    """
+
+    tokens: int
+    usd: float
+    windows: tuple[WindowStatus, ...]
+    cause: str  # e.g. "a call reserved 1,000 tokens and used 1,500"
+
+    def __str__(self) -> str:
+        over = "; ".join(
+            f"{'today' if w.period == 'daily' else 'this month'} is {w.overspent_text()} over "
+            f"its limit until it resets at {_show(w.resets_at)}"
+            for w in self.windows
+        )
+        return (
+            f"Budget overspent: {self.cause}. It counts in full: {over}. New reservations are "
+            "refused until then."
+        )
+
+
 class Reservation:
     """Tokens (and dollars) held for one call until it is settled or cancelled.
 
@@ -172,7 +240,16 @@ class Reservation:
     ``settle`` never under-counts.
     """
 
-    __slots__ = ("_budget", "_state", "cost_usd", "id", "input_tokens", "max_output", "model")
+    __slots__ = (
+        "_budget",
+        "_state",
+        "cost_usd",
+        "id",
+        "input_tokens",
+        "max_output",
+        "model",
+        "overspend",
+    )
 
     def __init__(
         self,
@@ -191,6 +268,8 @@ class Reservation:
         self.max_output = max_output
         self.model = model
         self.cost_usd = cost
+        # Set by settle() when the real usage took the budget past a limit.
+        self.overspend: Overspend | None = None
 
     @property
     def tokens(self) -> int:
@@ -205,15 +284,21 @@ class Reservation:
     def __repr__(self) -> str:
         return f"Reservation({self.tokens:,} tokens, model={self.model!r}, {self._state})"
 
-    def settle(self, input_tokens: int, output_tokens: int) -> None:
-        """Record what the call really used (priced for the reserved model) and release the hold."""
+    def settle(self, input_tokens: int, output_tokens: int) -> Overspend | None:
+        """Record what the call really used (priced for the reserved model) and release the hold.
+
+        The usage counts in full even when it is more than was reserved or the reservation has
+        expired; if that takes a window past a limit, the :class:`Overspend` is returned (and
+        kept as ``self.overspend``) and a warning is logged. Otherwise ``None``.
+        """
         if self._state != "held":
             raise RuntimeError(
                 f"This reservation is already {self._state}; record further usage with "
                 "budget.record(input_tokens, output_tokens, model=...)."
             )
-        self._budget._settle(self, input_tokens, output_tokens)
+        self.overspend = self._budget._settle(self, input_tokens, output_tokens)
         self._state = "settled"
+        return self.overspend
 
     def cancel(self) -> None:
         """Release the hold without recording anything (the call was never made). Idempotent."""
@@ -391,12 +476,25 @@ class TokenBudget:
 
     def record(
         self, input_tokens: int, output_tokens: int = 0, *, model: str | None = None
-    ) -> None:
-        """Record usage that has already happened, without checking any limit."""
+    ) -> Overspend | None:
+        """Record usage that has already happened, without checking any limit.
+
+        Returns the :class:`Overspend` (also logged as a warning) if it took a window past a
+        limit, else ``None``.
+        """
         _check_counts(input_tokens=input_tokens, output_tokens=output_tokens)
         cost = self._price(model, input_tokens, output_tokens, required=False)
+        used = input_tokens + output_tokens
         with self._transaction() as now:
-            self._insert_spend(now, model, input_tokens, output_tokens, cost)
+            overspend = self._insert_spend(
+                now,
+                model,
+                input_tokens,
+                output_tokens,
+                cost,
+                cause=f"{used:,} tokens of usage were recorded without a check",
+            )
+        return _warn(overspend)
 
     def remaining(self) -> int | None:
         """Tokens that may still be spent now under the tighter limit; ``None`` if unlimited."""
@@ -520,8 +618,7 @@ class TokenBudget:
                     )
             if window.usd_limit is not None:
                 used_usd = window.usd_used + window.usd_reserved
-                # A tiny tolerance: float prices summing exactly to the limit are not over it.
-                if used_usd + cost > window.usd_limit + 1e-9:
+                if used_usd + cost > window.usd_limit + _USD_TOLERANCE:
                     self._refuse(
                         window,
                         f"{name}_usd",
@@ -543,17 +640,28 @@ class TokenBudget:
         unit: str,
     ) -> None:
         def show(value: float) -> str:
-            if unit == "tokens":
-                return f"{value:,.0f}"
-            return f"${value:,.4f}" if value < 1 else f"${value:,.2f}"
+            return f"{value:,.0f}" if unit == "tokens" else _usd(value)
 
         units = " tokens" if unit == "tokens" else ""
         when = "today" if window.period == "daily" else "this month"
         held_text = f" plus {show(held)}{units} held by calls in flight" if held else ""
+        if used > limit + (0 if unit == "tokens" else _USD_TOLERANCE):
+            message = (
+                f"{window.period.capitalize()} budget overspent: {show(used)} of "
+                f"{show(limit)}{units} used {when} ({self._tz_name}), "
+                f"{show(used - limit)}{units} over the limit: real usage went past what calls "
+                f"had reserved. No call can be reserved until it resets at "
+                f"{_show(window.resets_at)}. Raise {setting} or wait."
+            )
+        else:
+            message = (
+                f"{window.period.capitalize()} budget reached: {show(used)} of "
+                f"{show(limit)}{units} used {when} ({self._tz_name}){held_text}; this call needs "
+                f"{show(wanted)}{units} more. It resets at {_show(window.resets_at)}. "
+                f"Raise {setting} or wait."
+            )
         raise BudgetExceededError(
-            f"{window.period.capitalize()} budget reached: {show(used)} of {show(limit)}{units} "
-            f"used {when} ({self._tz_name}){held_text}; this call needs {show(wanted)}{units} "
-            f"more. It resets at {_show(window.resets_at)}. Raise {setting} or wait.",
+            message,
             period=window.period,
             limit=limit,
             used=used + held,
@@ -568,23 +676,68 @@ class TokenBudget:
         input_tokens: int,
         output_tokens: int,
         cost: float | None,
-    ) -> None:
+        *,
+        cause: str | None = None,
+    ) -> Overspend | None:
+        """Insert one spend row; with a ``cause`` (unchecked usage), also return any overspend."""
+        before = self._windows(now) if cause is not None else ()
         self._db.execute(
             "INSERT INTO spend (at, model, input_tokens, output_tokens, cost_usd)"
             " VALUES (?, ?, ?, ?, ?)",
             (_utc_text(now), model, input_tokens, output_tokens, cost),
         )
+        if cause is None:
+            return None
+        return _overspend(before, self._windows(now), cause)
 
-    def _settle(self, reservation: Reservation, input_tokens: int, output_tokens: int) -> None:
+    def _settle(
+        self, reservation: Reservation, input_tokens: int, output_tokens: int
+    ) -> Overspend | None:
         _check_counts(input_tokens=input_tokens, output_tokens=output_tokens)
         cost = self._price(reservation.model, input_tokens, output_tokens, required=False)
+        used = input_tokens + output_tokens
         with self._transaction() as now:
-            self._db.execute("DELETE FROM reservations WHERE id = ?", (reservation.id,))
-            self._insert_spend(now, reservation.model, input_tokens, output_tokens, cost)
+            released = self._db.execute(
+                "DELETE FROM reservations WHERE id = ?", (reservation.id,)
+            ).rowcount
+            if released:
+                cause = f"a call reserved {reservation.tokens:,} tokens and used {used:,}"
+            else:  # gone: it expired (its holder was presumed dead) and others took the room
+                cause = (
+                    f"a call reserved {reservation.tokens:,} tokens, outlived its reservation "
+                    f"(reservation_ttl={self._ttl.total_seconds():g} s) and used {used:,}"
+                )
+            overspend = self._insert_spend(
+                now, reservation.model, input_tokens, output_tokens, cost, cause=cause
+            )
+        return _warn(overspend)
 
     def _cancel(self, reservation: Reservation) -> None:
         with self._transaction():
             self._db.execute("DELETE FROM reservations WHERE id = ?", (reservation.id,))
+
+
+def _overspend(
+    before: tuple[WindowStatus, ...], after: tuple[WindowStatus, ...], cause: str
+) -> Overspend | None:
+    """The part of one insert that went past a limit, comparing the windows around it."""
+    tokens, usd, windows = 0, 0.0, []
+    for old, new in zip(before, after, strict=True):
+        added_tokens = new.overspent_tokens - old.overspent_tokens
+        added_usd = new.overspent_usd - old.overspent_usd
+        if added_tokens > 0 or added_usd > 0:
+            tokens, usd = max(tokens, added_tokens), max(usd, added_usd)
+            windows.append(new)
+    if not windows:
+        return None
+    return Overspend(tokens=tokens, usd=usd, windows=tuple(windows), cause=cause)
+
+
+def _warn(overspend: Overspend | None) -> Overspend | None:
+    """Log an overspend (after its transaction committed) so it is never silent."""
+    if overspend is not None:
+        _log.warning("%s", overspend)
+    return overspend
 
 
 def _check_counts(**counts: int) -> None:

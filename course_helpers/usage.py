@@ -22,6 +22,7 @@ import html
 import json as jsonlib
 import logging
 import math
+import sqlite3
 import threading
 import uuid
 from collections.abc import Iterable, Sequence
@@ -65,6 +66,8 @@ CALL_FIELDS = (
     "time_to_first_token_s",
     "attempts",
     "stream",
+    "overspend_tokens",
+    "overspend_usd",
 )
 
 
@@ -141,6 +144,9 @@ class UsageRecord:
     attempts: int = 1
     provider_request_id: str | None = None
     time: str = field(default_factory=lambda: datetime.now(UTC).isoformat(timespec="milliseconds"))
+    # What this call put past a budget limit (``Overspend.tokens``/``.usd`` from its settle).
+    overspend_tokens: int = 0
+    overspend_usd: float = 0.0
 
 
 _COLUMNS = tuple(f.name for f in fields(UsageRecord))
@@ -158,9 +164,16 @@ CREATE TABLE IF NOT EXISTS usage (
     latency_s REAL NOT NULL,
     outcome TEXT NOT NULL,
     error_class TEXT,
-    attempts INTEGER NOT NULL
+    attempts INTEGER NOT NULL,
+    overspend_tokens INTEGER NOT NULL DEFAULT 0,
+    overspend_usd REAL NOT NULL DEFAULT 0
 )
 """
+# Columns added after the first release: a log file written before them gains them on open.
+_ADDED_COLUMNS = {
+    "overspend_tokens": "INTEGER NOT NULL DEFAULT 0",
+    "overspend_usd": "REAL NOT NULL DEFAULT 0",
+}
 
 
 class UsageSummary(list[dict[str, Any]]):
@@ -178,6 +191,14 @@ class UsageSummary(list[dict[str, Any]]):
         "p50_latency_s",
         "p95_latency_s",
     )
+    # Shown only when a call overspent the budget, so the usual table stays as it was.
+    OVERSPEND_COLUMNS = ("overspend_tokens", "overspend_usd")
+
+    @property
+    def columns(self) -> tuple[str, ...]:
+        """The table's columns: ``COLUMNS``, plus the overspend ones when there is any."""
+        overspent = any(r.get(c) for r in self for c in self.OVERSPEND_COLUMNS)
+        return self.COLUMNS + self.OVERSPEND_COLUMNS if overspent else self.COLUMNS
 
     @staticmethod
     def _cell(value: Any) -> str:
@@ -189,15 +210,17 @@ class UsageSummary(list[dict[str, Any]]):
 
     def to_text(self) -> str:
         """A plain-text table, one line per provider/model."""
-        rows = [list(self.COLUMNS)] + [[self._cell(r[c]) for c in self.COLUMNS] for r in self]
-        widths = [max(len(row[i]) for row in rows) for i in range(len(self.COLUMNS))]
+        columns = self.columns
+        rows = [list(columns)] + [[self._cell(r[c]) for c in columns] for r in self]
+        widths = [max(len(row[i]) for row in rows) for i in range(len(columns))]
         lines = ("  ".join(v.ljust(w) for v, w in zip(row, widths, strict=True)) for row in rows)
         return "\n".join(line.rstrip() for line in lines)
 
     def _repr_html_(self) -> str:
-        head = "".join(f"<th>{html.escape(c)}</th>" for c in self.COLUMNS)
+        columns = self.columns
+        head = "".join(f"<th>{html.escape(c)}</th>" for c in columns)
         body = "".join(
-            "<tr>" + "".join(f"<td>{html.escape(self._cell(r[c]))}</td>" for c in self.COLUMNS)
+            "<tr>" + "".join(f"<td>{html.escape(self._cell(r[c]))}</td>" for c in columns)
             for r in self
         )
         return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
@@ -226,6 +249,19 @@ class UsageLog:
         # the file: see course_helpers.sqlite_db.
         self._db = connect(self.path)
         run_setup(self._db, _SCHEMA)
+        self._add_missing_columns()
+
+    def _add_missing_columns(self) -> None:
+        """Bring a log written by an older version up to date (``ALTER TABLE ... ADD COLUMN``)."""
+        present = {row[1] for row in self._db.execute("PRAGMA table_info(usage)")}
+        for name, declaration in _ADDED_COLUMNS.items():
+            if name in present:
+                continue
+            try:
+                run_setup(self._db, f"ALTER TABLE usage ADD COLUMN {name} {declaration}")
+            except sqlite3.OperationalError as error:
+                if "duplicate column" not in str(error):  # another process added it first
+                    raise
 
     def record(self, entry: UsageRecord) -> None:
         """Append one call."""
@@ -265,6 +301,7 @@ class UsageLog:
         latencies = [r.latency_s for r in rows]
         input_tokens = sum(r.input_tokens for r in rows)
         output_tokens = sum(r.output_tokens for r in rows)
+        overspend_usd = sum(r.overspend_usd for r in rows)
         return {
             "provider": provider,
             "model": model,
@@ -276,6 +313,8 @@ class UsageLog:
             "cost_usd": sum(costs) if costs else None,
             "p50_latency_s": percentile(latencies, 50),
             "p95_latency_s": percentile(latencies, 95),
+            "overspend_tokens": sum(r.overspend_tokens for r in rows),
+            "overspend_usd": overspend_usd if overspend_usd else None,
         }
 
     def close(self) -> None:

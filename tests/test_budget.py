@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import doctest
+import logging
 import os
 import random
 import subprocess
@@ -236,6 +237,149 @@ def test_a_dead_callers_reservation_expires() -> None:
     assert budget.status().day.tokens_reserved == 0
     orphan.settle(100, 0)  # a late settle still records what was really used
     assert budget.status().day.tokens_used == 100
+
+
+# -- overspend: real usage past a limit ------------------------------------------------------------
+
+
+def budget_warnings(caplog: pytest.LogCaptureFixture) -> list[str]:
+    return [
+        r.getMessage()
+        for r in caplog.records
+        if r.name == "course_helpers.budget" and r.levelno == logging.WARNING
+    ]
+
+
+def test_settling_more_than_was_reserved_counts_is_reported_and_blocks_the_day(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    clock = Now(utc(2026, 5, 3, 8))
+    budget = TokenBudget(daily_limit=1_000, now=clock)
+    hold = budget.reserve(500, max_output=500)
+    with caplog.at_level(logging.WARNING, logger="course_helpers.budget"):
+        overspend = hold.settle(1_000, 500)  # the call used 1,500 of the 1,000 it held
+    assert overspend is not None and hold.overspend is overspend
+    assert (overspend.tokens, overspend.usd) == (500, 0.0)
+    assert [w.period for w in overspend.windows] == ["daily"]
+    day = budget.status().day
+    assert (day.tokens_used, day.overspent_tokens, day.overspent, day.tokens_remaining) == (
+        1_500,
+        500,
+        True,
+        0,
+    )
+    assert "today: 1,500 / 1,000 tokens, overspent by 500 tokens; resets" in str(budget.status())
+    assert budget_warnings(caplog) == [
+        "Budget overspent: a call reserved 1,000 tokens and used 1,500. It counts in full: "
+        "today is 500 tokens over its limit until it resets at 2026-05-04 00:00 UTC. New "
+        "reservations are refused until then."
+    ]
+    with pytest.raises(BudgetExceededError) as refused:
+        budget.reserve(1)
+    assert str(refused.value) == (
+        "Daily budget overspent: 1,500 of 1,000 tokens used today (UTC), 500 tokens over the "
+        "limit: real usage went past what calls had reserved. No call can be reserved until it "
+        "resets at 2026-05-04 00:00 UTC. Raise daily_limit or wait."
+    )
+    assert (refused.value.used, refused.value.limit) == (1_500, 1_000)
+    assert not budget.can_spend(0)
+    clock.moment = utc(2026, 5, 4, 0, 0)  # the window resets: room again
+    assert budget.reserve(1_000).tokens == 1_000
+    assert not budget.status().day.overspent
+
+
+def test_a_call_that_outlives_its_reservation_counts_and_is_reported(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    clock = Now(utc(2026, 5, 3, 8))
+    budget = TokenBudget(daily_limit=1_000, now=clock, reservation_ttl=60)
+    slow = budget.reserve(1_000)
+    clock.moment += timedelta(seconds=61)  # the hold expires: its room goes to another call
+    budget.reserve(1_000).settle(1_000, 0)
+    with caplog.at_level(logging.WARNING, logger="course_helpers.budget"):
+        overspend = slow.settle(900, 100)  # the slow call finally ends, within its own estimate
+    assert overspend is not None and overspend.tokens == 1_000
+    assert budget.status().day.tokens_used == 2_000
+    assert budget.status().day.overspent_tokens == 1_000
+    (warning,) = budget_warnings(caplog)
+    assert "outlived its reservation (reservation_ttl=60 s) and used 1,000" in warning
+    assert "today is 1,000 tokens over its limit" in warning
+    with pytest.raises(BudgetExceededError, match="1,000 tokens over the limit"):
+        budget.reserve(1)
+
+
+def test_an_over_settle_within_the_limit_is_not_an_overspend(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    budget = TokenBudget(daily_limit=10_000, monthly_limit=20_000, now=Now(utc(2026, 5, 3, 8)))
+    hold = budget.reserve(500, max_output=500)
+    with caplog.at_level(logging.WARNING, logger="course_helpers.budget"):
+        assert hold.settle(1_000, 500) is None
+        budget.spend(8_500)  # exactly the daily limit: full, not over
+        late = budget.reserve(0)
+        assert late.settle(0, 0) is None
+    assert hold.overspend is None and budget_warnings(caplog) == []
+    status = budget.status()
+    assert (status.day.tokens_used, status.day.overspent_tokens) == (10_000, 0)
+    assert "overspent" not in str(status)
+    with pytest.raises(BudgetExceededError, match="Daily budget reached"):
+        budget.reserve(1)
+
+
+def test_a_monthly_overspend_blocks_until_the_first_of_next_month() -> None:
+    clock = Now(utc(2026, 5, 30, 8))
+    budget = TokenBudget(daily_limit=10_000, monthly_limit=1_500, now=clock)
+    budget.spend(1_000)
+    hold = budget.reserve(400)
+    overspend = hold.settle(800, 0)
+    assert overspend is not None and overspend.tokens == 300
+    assert [w.period for w in overspend.windows] == ["monthly"]
+    clock.moment = utc(2026, 5, 31, 8)  # a new day, but the month is still over
+    assert budget.status().day.tokens_used == 0
+    with pytest.raises(BudgetExceededError, match=r"Monthly budget overspent: .* 300 tokens over"):
+        budget.reserve(1)
+    clock.moment = utc(2026, 6, 1, 0, 0)
+    assert budget.can_spend(1_500)
+
+
+def test_usage_recorded_without_a_check_is_reported_when_it_goes_over() -> None:
+    budget = TokenBudget(daily_limit=1_000, monthly_limit=1_200, now=Now(utc(2026, 5, 3, 8)))
+    budget.spend(900)
+    assert budget.record(100) is None  # up to the limit: fine
+    overspend = budget.record(300, 50)
+    assert overspend is not None
+    assert overspend.tokens == 350  # the daily window: 1,350 of 1,000
+    assert [(w.period, w.overspent_tokens) for w in overspend.windows] == [
+        ("daily", 350),
+        ("monthly", 150),
+    ]
+    assert "350 tokens of usage were recorded without a check" in str(overspend)
+
+
+def test_a_usd_overspend_is_reported_in_dollars() -> None:
+    model = "gpt-4o-mini"
+    limit = cost_usd(model, input_tokens=1_000, output_tokens=1_000)
+    used = cost_usd(model, input_tokens=1_000, output_tokens=3_000)
+    assert limit is not None and used is not None
+    budget = TokenBudget(daily_usd=limit, now=Now(utc(2026, 5, 3, 8)))
+    overspend = budget.reserve(1_000, model=model, max_output=1_000).settle(1_000, 3_000)
+    assert overspend is not None and overspend.tokens == 0
+    assert overspend.usd == pytest.approx(used - limit)
+    assert budget.status().day.overspent_usd == pytest.approx(used - limit)
+    with pytest.raises(BudgetExceededError, match=r"Daily budget overspent: \$.* over") as refused:
+        budget.reserve(1, model=model)
+    assert refused.value.unit == "USD"
+
+
+def test_an_overspend_is_seen_by_every_budget_on_the_file(tmp_path: Path) -> None:
+    clock = Now(utc(2026, 5, 3, 8))
+    path = tmp_path / "budget.sqlite"
+    with TokenBudget(daily_limit=1_000, path=path, now=clock) as first:
+        first.reserve(1_000).settle(1_200, 0)
+    with TokenBudget(daily_limit=1_000, path=path, now=clock) as second:
+        assert second.status().day.overspent_tokens == 200
+        with pytest.raises(BudgetExceededError, match="200 tokens over the limit"):
+            second.reserve(1)
 
 
 def test_eight_threads_with_their_own_connections_never_overspend(tmp_path: Path) -> None:

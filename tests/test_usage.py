@@ -7,15 +7,19 @@ import json
 import logging
 import sqlite3
 import threading
+from contextlib import closing
 from pathlib import Path
+from typing import Any
 
 import pytest
 
+from course_helpers import usage as usage_module
 from course_helpers.usage import (
     LOGGER_NAME,
     JsonFormatter,
     UsageLog,
     UsageRecord,
+    UsageSummary,
     configure_logging,
     get_logger,
     new_request_id,
@@ -197,3 +201,90 @@ def test_configure_logging_writes_to_the_given_stream() -> None:
         logger = get_logger()
         for handler in [h for h in logger.handlers if type(h).__name__ == "_CourseHandler"]:
             logger.removeHandler(handler)
+
+
+# -- overspend and older log files ---------------------------------------------------------------
+
+OLD_SCHEMA = """
+CREATE TABLE usage (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    time TEXT NOT NULL,
+    request_id TEXT NOT NULL,
+    provider_request_id TEXT,
+    provider TEXT NOT NULL,
+    model TEXT NOT NULL,
+    input_tokens INTEGER NOT NULL,
+    output_tokens INTEGER NOT NULL,
+    cost_usd REAL,
+    latency_s REAL NOT NULL,
+    outcome TEXT NOT NULL,
+    error_class TEXT,
+    attempts INTEGER NOT NULL
+)
+"""
+
+
+def old_log_file(path: Path) -> None:
+    """A usage log as the version before overspend columns wrote it, with one call."""
+    with closing(sqlite3.connect(path)) as db, db:
+        db.execute(OLD_SCHEMA)
+        db.execute(
+            "INSERT INTO usage (time, request_id, provider, model, input_tokens, output_tokens,"
+            " cost_usd, latency_s, outcome, attempts)"
+            " VALUES ('2026-05-03T08:00:00.000+00:00', 'old1', 'openai', 'gpt-4o-mini', 10, 5,"
+            " 0.001, 0.5, 'ok', 1)"
+        )
+
+
+def test_an_overspend_is_recorded_per_call_and_totalled() -> None:
+    log = UsageLog()
+    over = record(input_tokens=1_000, output_tokens=500, overspend_tokens=500, overspend_usd=0.02)
+    log.record(record())
+    log.record(over)
+    assert log.rows()[-1] == over
+    assert log.rows()[0].overspend_tokens == 0 and log.rows()[0].overspend_usd == 0.0
+    (row,) = log.summary()
+    assert (row["overspend_tokens"], row["overspend_usd"]) == (500, pytest.approx(0.02))
+    header = log.summary().to_text().splitlines()[0].split()
+    assert header[-2:] == ["overspend_tokens", "overspend_usd"]
+    assert "<th>overspend_tokens</th>" in log.summary()._repr_html_()
+
+
+def test_without_overspend_the_summary_table_is_unchanged() -> None:
+    log = UsageLog()
+    log.record(record())
+    (row,) = log.summary()
+    assert (row["overspend_tokens"], row["overspend_usd"]) == (0, None)
+    assert log.summary().to_text().splitlines()[0].split() == list(UsageSummary.COLUMNS)
+    assert "overspend" not in log.summary()._repr_html_()
+
+
+def test_a_log_file_from_before_the_overspend_columns_is_migrated(tmp_path: Path) -> None:
+    path = tmp_path / "usage.sqlite"
+    old_log_file(path)
+    log = UsageLog(path)
+    (old,) = log.rows()
+    assert (old.request_id, old.overspend_tokens, old.overspend_usd) == ("old1", 0, 0.0)
+    log.record(record(overspend_tokens=7))
+    assert [r.overspend_tokens for r in log.rows()] == [0, 7]
+    log.close()
+    assert len(UsageLog(path)) == 2  # opening it again adds nothing twice
+
+
+def test_the_migration_tolerates_another_process_adding_the_column_first(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = tmp_path / "usage.sqlite"
+    old_log_file(path)
+    real_run_setup = usage_module.run_setup
+
+    def racing_run_setup(db: sqlite3.Connection, script: str, **options: Any) -> None:
+        if script.startswith("ALTER TABLE"):  # another process gets there just before us
+            with closing(sqlite3.connect(path)) as other:
+                other.execute(script)
+        real_run_setup(db, script, **options)
+
+    monkeypatch.setattr(usage_module, "run_setup", racing_run_setup)
+    log = UsageLog(path)
+    log.record(record(overspend_tokens=3, overspend_usd=0.5))
+    assert [(r.overspend_tokens, r.overspend_usd) for r in log.rows()] == [(0, 0.0), (3, 0.5)]
