@@ -446,6 +446,7 @@ class _Call:
         provider_request_id: str | None,
     ) -> None:
         error_class = type(error).__name__ if error is not None else None
+        overspend = self.reservation.overspend if self.reservation is not None else None
         fields: dict[str, Any] = {
             "request_id": self.request_id,
             "provider_request_id": provider_request_id,
@@ -465,6 +466,7 @@ class _Call:
             ),
             "attempts": self.attempts,
             "stream": self.stream,
+            "overspend_tokens": overspend.tokens if overspend else None,
         }
         failure = f" {error_class}" if error_class else ""
         self.owner.logger.log(
@@ -496,6 +498,8 @@ class _Call:
                     outcome=outcome,
                     error_class=error_class,
                     attempts=self.attempts,
+                    overspend_tokens=overspend.tokens if overspend else 0,
+                    overspend_usd=overspend.usd if overspend else 0.0,
                 )
             )
 

@@ -562,6 +562,25 @@ def test_the_budget_is_settled_with_real_usage_and_released_on_failure(
     assert budget.remaining() == 10_000 - reply.total_tokens - stream.response.total_tokens
 
 
+def test_a_call_that_takes_the_budget_over_its_limit_is_logged_as_overspend(
+    fake: FakeProvider,
+) -> None:
+    log = UsageLog()
+    budget = TokenBudget(daily_limit=1_000, monthly_limit=100_000)
+    client = make_client("openai", budget=budget, usage_log=log)
+    with client.stream("Tell me a story", max_tokens=100) as stream:
+        first = next(stream)
+        budget.record(990)  # another worker's real usage lands while this call is in flight
+        rest = "".join(stream)
+    assert first and rest
+    (row,) = log.rows()
+    used = stream.response.total_tokens
+    assert row.overspend_tokens == used - 10  # all of it past the 10 tokens that were left
+    assert budget.status().day.overspent_tokens == used - 10
+    with pytest.raises(BudgetExceededError, match="overspent"):
+        client.complete("Hi", max_tokens=10)
+
+
 # ------------------------------------------------------------------------------ usage and logs
 
 
