@@ -1,21 +1,44 @@
 """Run the relay: ``python -m course_helpers.server --port 8000``, then open http://127.0.0.1:8000/.
 
 It calls ``setup()`` first, so with no API key the simulated provider answers (offline).
+
+On SIGTERM or Ctrl+C, uvicorn stops accepting connections and gives running streams two seconds
+to finish; those still running are cancelled, and the server waits until each of them is logged
+(``server_shutdown``, with the text relayed so far) before the process exits.
 """
 
 from __future__ import annotations
 
 import argparse
+import socket
 import sys
 from collections.abc import Sequence
 
 import uvicorn
 
 from course_helpers.server.app import create_app
+from course_helpers.server.journal import journal_for
 from course_helpers.server.runner import listen
+from course_helpers.server.store import ExchangeStore
 from course_helpers.server.validation import Limits
 
 DEFAULT_DB = "relay.db"
+
+
+class RelayServer(uvicorn.Server):
+    """uvicorn, plus: after its graceful shutdown, wait until every stream it cancelled is logged.
+
+    uvicorn re-raises the signal it caught as soon as ``serve()`` returns, which ends the process
+    there and then, so the rows must be stored inside ``shutdown()``.
+    """
+
+    def __init__(self, config: uvicorn.Config, store: ExchangeStore) -> None:
+        super().__init__(config)
+        self.store = store
+
+    async def shutdown(self, sockets: list[socket.socket] | None = None) -> None:
+        await super().shutdown(sockets)
+        await journal_for(self.store).drain()
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -52,6 +75,15 @@ def build_parser() -> argparse.ArgumentParser:
         help="live or simulated providers, as setup(mode=...) (default: COURSE_MODE, else auto)",
     )
     parser.add_argument(
+        "--token-delay",
+        type=float,
+        metavar="SECONDS",
+        help=(
+            "simulated provider only: seconds between tokens, to watch a slow stream "
+            "(default: 0.02, like a small hosted model)"
+        ),
+    )
+    parser.add_argument(
         "--max-prompt-chars",
         type=int,
         default=Limits.max_prompt_chars,
@@ -68,7 +100,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     from course_helpers.modes import setup
 
-    setup(args.mode)
+    if args.token_delay is not None and args.token_delay < 0:
+        print("--token-delay is a number of seconds, 0 or more.", file=sys.stderr)
+        return 2
+    slow = {} if args.token_delay is None else {"token_delay": args.token_delay}
+    setup(args.mode, **slow)
     try:
         sock = listen(args.host, args.port)
     except OSError as exc:
@@ -86,7 +122,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         flush=True,
     )
     config = uvicorn.Config(app, lifespan="off", log_level="info", timeout_graceful_shutdown=2)
-    uvicorn.Server(config).run(sockets=[sock])
+    RelayServer(config, app.state.store).run(sockets=[sock])
     return 0
 
 

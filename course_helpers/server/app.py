@@ -117,8 +117,9 @@ def create_app(
         if row is None:
             return error_response(
                 404,
-                f"No exchange {exchange_id!r} is logged (yet): an exchange is logged when its "
-                "stream ends. GET /history lists the latest.",
+                f"No exchange {exchange_id!r} is logged here: an exchange is logged from the "
+                "moment its stream starts, so this id is from another relay or mistyped. "
+                "GET /history lists the latest.",
             )
         return JSONResponse(row)
 

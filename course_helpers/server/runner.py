@@ -7,15 +7,42 @@
 
 from __future__ import annotations
 
+import dataclasses
+import logging
 from typing import Any
 
 from starlette.types import ASGIApp
 
 from course_helpers import serving
 from course_helpers.server.app import create_app
+from course_helpers.server.journal import journal_for
+from course_helpers.server.store import ExchangeStore
 from course_helpers.serving import ServerHandle, listen
 
-__all__ = ["ServerHandle", "listen", "serve_in_thread"]
+__all__ = ["RelayHandle", "ServerHandle", "listen", "serve_in_thread"]
+
+logger = logging.getLogger("course_helpers.server")
+
+
+class RelayHandle(ServerHandle):
+    """A served relay: ``stop()`` also makes sure every stream it cut short is logged.
+
+    At ``stop()`` uvicorn cancels the streams still running after its two-second grace; each
+    logs itself as ``server_shutdown`` as it unwinds, but writes still queued when the event loop
+    closes would be dropped with it. Once the server thread has ended, whatever the journal
+    still holds is stored here, from the caller's thread.
+    """
+
+    def stop(self, timeout: float = 5.0) -> None:
+        """Shut the server down, wait for its thread, then store any exchange left unlogged."""
+        super().stop(timeout)
+        store = getattr(getattr(self.app, "state", None), "store", None)
+        if not isinstance(store, ExchangeStore):
+            return
+        if self.thread.is_alive():
+            logger.error("the relay on port %d did not stop; its live rows stay", self.port)
+            return
+        journal_for(store).settle()
 
 
 def serve_in_thread(
@@ -30,12 +57,14 @@ def serve_in_thread(
 
     ``port=0`` picks a free port (read it from ``.port`` or ``.base_url``). Returns once the server
     accepts connections. Lifespan events are off; streams still open at ``stop()`` get two seconds
-    to finish.
+    to finish, then are cancelled and logged as ``server_shutdown``.
     """
     if app is None:
         app = create_app(**options)
     elif options:
         raise TypeError(f"pass create_app options ({', '.join(options)}) or an app, not both")
-    return serving.serve_in_thread(
+    handle = serving.serve_in_thread(
         app, host=host, port=port, name="relay", startup_timeout=startup_timeout
     )
+    fields = {field.name: getattr(handle, field.name) for field in dataclasses.fields(handle)}
+    return RelayHandle(**fields)
