@@ -185,14 +185,18 @@ class Journal:
                 await self.flush()
 
 
-_journals: weakref.WeakKeyDictionary[ExchangeStore, Journal] = weakref.WeakKeyDictionary()
 _journals_lock = threading.Lock()
 
 
 def journal_for(store: ExchangeStore) -> Journal:
-    """The one journal of ``store`` (made on first use): every relay writing there shares it."""
+    """The one journal of ``store`` (made on first use): every relay writing there shares it.
+
+    Kept on the store itself (a weak mapping would keep every store alive: the journal refers
+    to its store), so both go together.
+    """
     with _journals_lock:
-        journal = _journals.get(store)
-        if journal is None:
-            journal = _journals[store] = Journal(store)
+        journal = getattr(store, "_relay_journal", None)
+        if not isinstance(journal, Journal):
+            journal = Journal(store)
+            store._relay_journal = journal  # type: ignore[attr-defined]
         return journal

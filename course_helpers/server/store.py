@@ -45,7 +45,6 @@ from course_helpers.server.owners import OwnerLock, is_alive, owners_dir
 from course_helpers.sqlite_db import connect, run_setup
 
 __all__ = [
-    "FINAL_OUTCOMES",
     "ExchangeLogError",
     "ExchangeOutcome",
     "ExchangeRecord",
@@ -62,9 +61,6 @@ ExchangeOutcome = Literal[
     "server_shutdown",
     "interrupted",
 ]
-FINAL_OUTCOMES: frozenset[str] = frozenset(
-    ("complete", "client_disconnected", "provider_error", "relay_error", "server_shutdown")
-)
 logger = logging.getLogger("course_helpers.server")
 _T = TypeVar("_T")
 
