@@ -16,9 +16,17 @@ a notebook::
 
 Endpoints: ``GET /`` (a page that streams), ``POST /chat`` (``{"messages": [...]}`` or
 ``{"prompt": "..."}``, with optional ``provider``, ``model``, ``max_tokens``), ``GET /history``
-(``?limit=``), ``GET /history/{exchange_id}``, ``GET /healthz``. The modules: ``relay`` (the
-SSE stream and disconnect handling), ``validation`` (what ``/chat`` accepts), ``store`` (the
-SQLite log), ``page`` (the HTML), ``app`` (routes), ``runner`` (``serve_in_thread``).
+(``?limit=``), ``GET /history/{exchange_id}``, ``GET /healthz``.
+
+Nothing it started is lost: an exchange's row is written before the browser hears ``start``,
+its text flushed at least every second, ``done`` sent only once the final row is stored;
+SIGTERM, Ctrl+C and ``stop()`` store running streams as ``server_shutdown``, and rows left by a
+server that died (kill -9) become ``interrupted`` when the next one opens the file.
+
+The modules: ``relay`` (the SSE stream and disconnect handling), ``validation`` (what ``/chat``
+accepts), ``store`` (the SQLite log and a row's life), ``journal`` (live exchanges, flushed every
+second, drained at shutdown), ``owners`` (which process owns a live row), ``page`` (the HTML),
+``app`` (routes), ``runner`` (``serve_in_thread``).
 """
 
 from __future__ import annotations
