@@ -334,7 +334,11 @@ def test_request_reaches_the_core_as_sent(recorder_server: tuple[Recorder, Runni
     response = httpx2.post(
         f"{server.base_url}/v1/x?a=1&b=two",
         content=b'{"k": 1}',
-        headers={"X-Custom-Header": "Value", "Authorization": "Bearer sk-abc"},
+        headers={
+            "X-Custom-Header": "Value",
+            "Authorization": "Bearer sk-abc",
+            "Content-Type": "application/json",
+        },
     )
     assert response.status_code == 204
     (request,) = recorder.requests

@@ -37,6 +37,16 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--host", default="127.0.0.1", help="address to listen on (default: %(default)s)"
     )
+    parser.add_argument(
+        "--allow-host",
+        action="append",
+        default=[],
+        metavar="NAME",
+        help=(
+            "also answer requests for this host name (repeatable); by default only loopback "
+            "names and the listening address"
+        ),
+    )
     parser.add_argument("--rpm", type=int, help="requests per period, per key (default: generous)")
     parser.add_argument("--tpm", type=int, help="tokens per period, per key (default: generous)")
     parser.add_argument(
@@ -78,6 +88,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     from course_helpers.fake import FakeProvider
     from course_helpers.fake.asgi import create_app
+    from course_helpers.serving import uvicorn_config
 
     for name in ("period", "ttft", "token_delay"):
         if getattr(args, name) < 0:
@@ -109,7 +120,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         "sk-ant-... for Anthropic. Ctrl+C to stop.",
         flush=True,
     )
-    config = uvicorn.Config(create_app(fake), lifespan="off", log_level="warning")
+    app = create_app(fake, allowed_hosts=args.allow_host)
+    config = uvicorn_config(app)  # every connection bounded (course_helpers.serving)
     uvicorn.Server(config).run(sockets=[sock])
     return 0
 

@@ -15,6 +15,12 @@ happens before it, as when a real server stalls or dies.
 
 Do not enter the same ``FakeProvider`` as a context manager while a client talks to this server:
 its respx router would intercept the client's requests before they reach the socket.
+
+Like the relay, the app runs behind ``course_helpers.http_guard.HttpGuard``: loopback ``Host``
+names only (plus ``allowed_hosts``), no other site's web pages, JSON bodies only, at most
+``max_body_bytes`` (32 MB, Anthropic's documented request limit) arriving within ``body_timeout``
+seconds. Its refusals come in the provider's own error shape (413 ``request_too_large`` for
+Anthropic), so the SDKs raise their usual exceptions.
 """
 
 from __future__ import annotations
@@ -22,7 +28,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from typing import Protocol
+from collections.abc import Iterable
+from typing import Any, Protocol
 
 from starlette.applications import Starlette
 from starlette.requests import Request
@@ -31,10 +38,15 @@ from starlette.routing import Route
 from starlette.types import Receive, Scope, Send
 
 from course_helpers import serving
+from course_helpers.fake.core import provider_of
 from course_helpers.fake.exchange import FakeRequest, FakeResponse
-from course_helpers.serving import ServerHandle
+from course_helpers.http_guard import DEFAULT_BODY_TIMEOUT, GuardPolicy, HttpGuard, Refusal
+from course_helpers.serving import ConnectionLimits, ServerHandle
 
-__all__ = ["RequestHandler", "RunningServer", "create_app", "serve_in_thread"]
+__all__ = ["MAX_BODY_BYTES", "RequestHandler", "RunningServer", "create_app", "serve_in_thread"]
+
+MAX_BODY_BYTES = 32 * 1024 * 1024
+"""The largest request body accepted: Anthropic's documented limit for the Messages API (32 MB)."""
 
 _METHODS = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]
 # The server frames the body itself (content-length or chunked): never copy the fake's framing.
@@ -149,8 +161,40 @@ def _not_simulated(request: Request) -> JSONResponse:
     return JSONResponse(body, status_code=404)
 
 
-def create_app(fake: RequestHandler) -> Starlette:
-    """A Starlette app that answers every request with ``fake.handle``."""
+_ANTHROPIC_TYPES = {403: "permission_error", 408: "timeout_error", 413: "request_too_large"}
+
+
+def _provider_error(scope: Scope, refusal: Refusal) -> dict[str, Any]:
+    """A guard's refusal in the error shape of the provider the request was meant for."""
+    headers = {name.decode("latin-1").lower(): "" for name, _ in scope.get("headers", [])}
+    request = FakeRequest(method=str(scope["method"]), path=str(scope["path"]), headers=headers)
+    if provider_of(request) == "anthropic":
+        kind = _ANTHROPIC_TYPES.get(refusal.status, "invalid_request_error")
+        return {"type": "error", "error": {"type": kind, "message": refusal.message}}
+    return {
+        "error": {
+            "message": refusal.message,
+            "type": "invalid_request_error",
+            "param": None,
+            "code": refusal.kind,
+        }
+    }
+
+
+def create_app(
+    fake: RequestHandler,
+    *,
+    allowed_hosts: Iterable[str] = (),
+    allowed_origins: Iterable[str] = (),
+    max_body_bytes: int = MAX_BODY_BYTES,
+    body_timeout: float = DEFAULT_BODY_TIMEOUT,
+) -> Starlette:
+    """A Starlette app that answers every request with ``fake.handle``.
+
+    ``allowed_hosts`` adds host names to the loopback ones, ``allowed_origins`` web page origins
+    that may call it; a body over ``max_body_bytes`` is 413, one slower than ``body_timeout``
+    seconds 408 (see ``course_helpers.http_guard``).
+    """
 
     async def endpoint(request: Request) -> Response:
         fake_request = FakeRequest(
@@ -170,7 +214,16 @@ def create_app(fake: RequestHandler) -> Starlette:
         return _ReplayResponse(answer)
 
     _quiet_deliberate_drops()
-    return Starlette(routes=[Route("/{path:path}", endpoint, methods=_METHODS)])
+    app = Starlette(routes=[Route("/{path:path}", endpoint, methods=_METHODS)])
+    policy = GuardPolicy.of(
+        max_body_bytes=max_body_bytes,
+        allowed_hosts=allowed_hosts,
+        allowed_origins=allowed_origins,
+        body_timeout=body_timeout,
+        how_to_allow_host="--allow-host NAME (create_app(fake, allowed_hosts=[...]) in Python)",
+    )
+    app.add_middleware(HttpGuard, policy=policy, error_body=_provider_error)
+    return app
 
 
 RunningServer = ServerHandle
@@ -178,13 +231,24 @@ RunningServer = ServerHandle
 
 
 def serve_in_thread(
-    fake: RequestHandler, host: str = "127.0.0.1", port: int = 0, *, startup_timeout: float = 10.0
+    fake: RequestHandler,
+    host: str = "127.0.0.1",
+    port: int = 0,
+    *,
+    startup_timeout: float = 10.0,
+    limits: ConnectionLimits | None = None,
+    **app_options: Any,
 ) -> ServerHandle:
-    """Serve ``fake`` on ``host:port`` in a daemon thread; ``port=0`` picks a free port."""
+    """Serve ``fake`` on ``host:port`` in a daemon thread; ``port=0`` picks a free port.
+
+    ``limits`` bounds each connection (``serving.ConnectionLimits``); ``app_options`` go to
+    ``create_app`` (``allowed_hosts``, ``allowed_origins``, ``max_body_bytes``, ``body_timeout``).
+    """
     return serving.serve_in_thread(
-        create_app(fake),
+        create_app(fake, **app_options),
         host=host,
         port=port,
         name="simulated provider",
         startup_timeout=startup_timeout,
+        limits=limits,
     )

@@ -21,6 +21,7 @@ from course_helpers.server.journal import journal_for
 from course_helpers.server.runner import listen
 from course_helpers.server.store import ExchangeStore
 from course_helpers.server.validation import Limits
+from course_helpers.serving import uvicorn_config
 
 DEFAULT_DB = "relay.db"
 
@@ -51,8 +52,8 @@ def build_parser() -> argparse.ArgumentParser:
             "Without API keys the simulated provider answers."
         ),
         epilog=(
-            'Example: curl -N -X POST localhost:8000/chat -d \'{"prompt": "Hello"}\' '
-            "(-N: show events as they arrive)."
+            "Example: curl -N localhost:8000/chat -H 'Content-Type: application/json' "
+            '-d \'{"prompt": "Hello"}\' (-N: show events as they arrive).'
         ),
     )
     parser.add_argument(
@@ -81,6 +82,17 @@ def build_parser() -> argparse.ArgumentParser:
         help=(
             "simulated provider only: seconds between tokens, to watch a slow stream "
             "(default: 0.02, like a small hosted model)"
+        ),
+    )
+    parser.add_argument(
+        "--allow-host",
+        action="append",
+        default=[],
+        metavar="NAME",
+        help=(
+            "also answer requests for this host name (repeatable); by default only loopback "
+            "names and the listening address, so a web page cannot reach the relay through "
+            "its own domain (DNS rebinding)"
         ),
     )
     parser.add_argument(
@@ -114,14 +126,16 @@ def main(argv: Sequence[str] | None = None) -> int:
             file=sys.stderr,
         )
         return 1
-    app = create_app(db_path=args.db, max_prompt_chars=args.max_prompt_chars)
+    app = create_app(
+        db_path=args.db, max_prompt_chars=args.max_prompt_chars, allowed_hosts=args.allow_host
+    )
     host = f"[{args.host}]" if ":" in args.host else args.host
     print(
         f"Relay on http://{host}:{sock.getsockname()[1]}/ · exchanges logged in {args.db} · "
         "Ctrl+C to stop.",
         flush=True,
     )
-    config = uvicorn.Config(app, lifespan="off", log_level="info", timeout_graceful_shutdown=2)
+    config = uvicorn_config(app, log_level="info")  # every connection bounded (serving.py)
     RelayServer(config, app.state.store).run(sockets=[sock])
     return 0
 

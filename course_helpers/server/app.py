@@ -9,6 +9,7 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Iterable
 from pathlib import Path
 
 from starlette.applications import Starlette
@@ -18,6 +19,7 @@ from starlette.routing import Route
 from starlette.types import Receive, Scope, Send
 
 from course_helpers.client import LLMClient
+from course_helpers.http_guard import DEFAULT_BODY_TIMEOUT, GuardPolicy, HttpGuard
 from course_helpers.server.page import PAGE
 from course_helpers.server.relay import SSERelay
 from course_helpers.server.store import ExchangeStore
@@ -48,6 +50,9 @@ def create_app(
     max_tokens: int = Limits.max_tokens,
     default_max_tokens: int = Limits.default_max_tokens,
     heartbeat_s: float | None = 15.0,
+    allowed_hosts: Iterable[str] = (),
+    allowed_origins: Iterable[str] = (),
+    body_timeout: float = DEFAULT_BODY_TIMEOUT,
 ) -> Starlette:
     """The relay app.
 
@@ -61,6 +66,14 @@ def create_app(
         default_max_tokens: ``max_tokens`` when the request does not say.
         heartbeat_s: seconds of provider silence before an SSE comment keeps the connection
             alive; ``None`` never sends one.
+        allowed_hosts: host names to answer besides the loopback ones and the address the
+            server listens on (``Host`` checks stop DNS rebinding; ``"*"``: any).
+        allowed_origins: web page origins (``"http://localhost:8888"``) allowed to call besides
+            the relay's own page; other sites' pages are refused.
+        body_timeout: seconds a request body may take to arrive (then 408).
+
+    Every request passes ``course_helpers.http_guard.HttpGuard`` first (host, origin, JSON
+    content type, body size and time); the server's connection limits are ``serve_in_thread``'s.
 
     ``app.state.store`` is the exchange log, ``app.state.client`` the client (once made).
     """
@@ -135,6 +148,16 @@ def create_app(
             Route("/healthz", healthz, methods=["GET"]),
         ],
         exception_handlers={404: _not_found, 405: _not_allowed},
+    )
+    app.add_middleware(
+        HttpGuard,
+        policy=GuardPolicy.of(
+            max_body_bytes=limits.max_body_bytes,
+            allowed_hosts=allowed_hosts,
+            allowed_origins=allowed_origins,
+            body_timeout=body_timeout,
+            how_to_allow_host="--allow-host NAME (create_app(allowed_hosts=[...]) in Python)",
+        ),
     )
     app.state.store = store
     app.state.client = client

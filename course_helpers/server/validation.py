@@ -7,11 +7,10 @@
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from typing import Any
 
-from course_helpers import catalog
+from course_helpers import catalog, safe_json
 from course_helpers.client import Provider, Target, parse_provider, resolve_target
 
 __all__ = ["ROLES", "ChatInput", "Limits", "Rejected", "parse_chat"]
@@ -71,12 +70,11 @@ def parse_chat(body: bytes, *, limits: Limits, default: Target) -> ChatInput:
             f"{limits.max_body_bytes}. Send a shorter prompt.",
         )
     try:
-        payload = json.loads(body)
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        payload = safe_json.loads(body)
+    except safe_json.InvalidJSON as exc:
         raise Rejected(
             400,
-            f"The request body is not valid JSON ({exc}). Send a JSON object such as {_EXAMPLE} "
-            "with Content-Type: application/json.",
+            f"{exc} Send a JSON object such as {_EXAMPLE} with Content-Type: application/json.",
         ) from None
     if not isinstance(payload, dict):
         raise Rejected(
@@ -101,6 +99,7 @@ def _messages(payload: dict[str, Any], limits: Limits) -> list[dict[str, Any]]:
         prompt = payload["prompt"]
         if not isinstance(prompt, str) or not prompt.strip():
             raise Rejected(400, '"prompt" must be a non-empty string: {"prompt": "Hello"}.')
+        _check_text(prompt, '"prompt"')
         messages: list[dict[str, Any]] = [{"role": "user", "content": prompt}]
     elif "messages" in payload:
         messages = _message_list(payload["messages"], limits)
@@ -150,6 +149,7 @@ def _message_list(value: object, limits: Limits) -> list[dict[str, Any]]:
             )
         if not isinstance(content, str) or not content.strip():
             raise Rejected(400, f"{where}.content must be a non-empty string.")
+        _check_text(content, f"{where}.content")
         messages.append({"role": role, "content": content})
     if not any(message["role"] != "system" for message in messages):
         raise Rejected(400, '"messages" holds only system messages: add a user message.')
@@ -168,6 +168,10 @@ def _target(payload: dict[str, Any], default: Target) -> Target:
         raise Rejected(400, '"provider" must be a string: "openai" or "anthropic".')
     if model is not None and (not isinstance(model, str) or not model.strip()):
         raise Rejected(400, '"model" must be a non-empty string such as "gpt-5.4-mini".')
+    if provider is not None:
+        _check_text(provider, '"provider"')
+    if model is not None:
+        _check_text(model, '"model"')
     if provider is None and model is None:
         return default
     try:
@@ -196,6 +200,23 @@ def _max_tokens(payload: dict[str, Any], limits: Limits) -> int:
             f'"max_tokens" must be a whole number from 1 to {limits.max_tokens}, not {value!r}.',
         )
     return value
+
+
+def _check_text(text: str, where: str) -> None:
+    """Refuse text that cannot be stored or sent: a lone surrogate such as ``"\\ud800"``.
+
+    JSON lets a string escape half of a UTF-16 pair; Python decodes it to a character that has no
+    UTF-8 form, so the exchange could be neither logged nor forwarded.
+    """
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError as exc:
+        raise Rejected(
+            400,
+            f"{where} holds invalid text: character {exc.start} is a lone surrogate "
+            f"({text[exc.start]!a}), half of a UTF-16 pair. Send the whole character, or "
+            "remove it.",
+        ) from None
 
 
 def _kind(value: object) -> str:
