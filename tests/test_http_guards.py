@@ -12,10 +12,12 @@ failure, it is not a bound on how fast the server must be.
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import socket
 from collections.abc import Iterator
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -561,3 +563,52 @@ def test_fuzz_safe_json_only_ever_raises_invalid_json(data: bytes) -> None:
         safe_json.loads(data)
     except safe_json.InvalidJSON as exc:
         assert str(exc)
+
+
+# ----------------------------------------------------------------------------- a real browser
+
+CHROMIUM = Path("/usr/bin/chromium")
+
+
+@pytest.mark.skipif(
+    not CHROMIUM.exists() or importlib.util.find_spec("playwright") is None,
+    reason=f"needs {CHROMIUM} (apt-get install chromium) and the playwright package",
+)
+def test_a_page_from_another_origin_cannot_make_the_relay_spend(
+    relay: ServerHandle, fake_server: ServerHandle, tmp_path: Path
+) -> None:
+    # The "other site" is the simulated provider's origin (loopback too, so Chromium's private
+    # network rules stay out of it): a page there posts to the relay as an attack would, text/plain
+    # in no-cors mode (no preflight), and as JSON (preflighted). Neither may reach the provider.
+    from playwright.sync_api import sync_playwright
+
+    attack = """async (url) => {
+        const results = [];
+        for (const [mode, type] of [["no-cors", "text/plain"], ["cors", "application/json"]]) {
+            try {
+                const response = await fetch(url, {method: "POST", mode: mode,
+                    headers: {"content-type": type}, body: '{"prompt": "Spend credits"}'});
+                await response.text();
+                results.push(mode + ": " + response.type + " " + response.status);
+            } catch (error) {
+                results.push(mode + ": " + error.name);
+            }
+        }
+        return results;
+    }"""
+    before = len(store_of(relay))
+    with sync_playwright() as playwright:
+        context = playwright.chromium.launch_persistent_context(
+            str(tmp_path / "profile"),
+            executable_path=str(CHROMIUM),
+            headless=True,
+            args=["--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage"],
+        )
+        try:
+            page = context.new_page()
+            page.goto(f"{fake_server.base_url}/v1/models")  # any page of the other origin
+            results = page.evaluate(attack, f"{relay.base_url}/chat")
+        finally:
+            context.close()
+    assert results == ["no-cors: opaque 0", "cors: TypeError"], results
+    assert len(store_of(relay)) == before
