@@ -371,7 +371,10 @@ class _Call:
             )
         limiter = self.owner.limiter
         if limiter is not None:
-            limiter.reconcile(self.estimate, result.input_tokens + result.output_tokens)
+            # Only an under-estimate is corrected: OpenAI and the simulated provider charge
+            # prompt + max_tokens when a request arrives and give nothing back for a short answer.
+            used = result.input_tokens + result.output_tokens
+            limiter.reconcile(self.estimate, max(self.estimate, used))
             limiter.update_from_headers(result.headers)
         cost = catalog.cost_usd(
             self.model, input_tokens=result.input_tokens, output_tokens=result.output_tokens

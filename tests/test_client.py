@@ -505,13 +505,14 @@ class SpyLimiter(RateLimiter):
 def test_the_limiter_is_charged_per_attempt_and_reconciled(fake: FakeProvider) -> None:
     limiter = SpyLimiter(tokens_per_minute=100_000, clock=lambda: 0.0)
     messages = [{"role": "user", "content": "How do token buckets work?"}]
-    expected = estimate_tokens(messages) + 64
+    expected = estimate_tokens(messages) + 400
     fake.fail_next(429, retry_after_ms=1)
-    reply = make_client("openai", limiter=limiter).complete(messages, max_tokens=64)
+    reply = make_client("openai", limiter=limiter).complete(messages, max_tokens=400)
     assert limiter.acquired == [expected, expected]
-    assert limiter.reconciled == [(expected, reply.total_tokens)]
-    # the failed attempt keeps its charge; the answered one costs what it used
-    assert limiter.available()[1] == 100_000 - expected - reply.total_tokens
+    assert reply.total_tokens < expected
+    # Both attempts keep their charge: the provider gives nothing back for a short answer.
+    assert limiter.reconciled == [(expected, expected)]
+    assert limiter.available()[1] == 100_000 - 2 * expected
 
 
 def test_the_limiter_follows_the_servers_rate_limit_headers() -> None:
