@@ -17,9 +17,9 @@ from course_helpers import serving
 from course_helpers.server.app import create_app
 from course_helpers.server.journal import journal_for
 from course_helpers.server.store import ExchangeStore
-from course_helpers.serving import ServerHandle, listen
+from course_helpers.serving import ConnectionLimits, ServerHandle, listen
 
-__all__ = ["RelayHandle", "ServerHandle", "listen", "serve_in_thread"]
+__all__ = ["ConnectionLimits", "RelayHandle", "ServerHandle", "listen", "serve_in_thread"]
 
 logger = logging.getLogger("course_helpers.server")
 
@@ -51,20 +51,22 @@ def serve_in_thread(
     host: str = "127.0.0.1",
     port: int = 0,
     startup_timeout: float = 10.0,
+    limits: ConnectionLimits | None = None,
     **options: Any,
 ) -> ServerHandle:
     """Serve ``app`` (or ``create_app(**options)``) on ``host:port`` in a daemon thread.
 
     ``port=0`` picks a free port (read it from ``.port`` or ``.base_url``). Returns once the server
     accepts connections. Lifespan events are off; streams still open at ``stop()`` get two seconds
-    to finish, then are cancelled and logged as ``server_shutdown``.
+    to finish, then are cancelled and logged as ``server_shutdown``. ``limits`` bounds each
+    connection: header and idle timeouts, open connections (default: ``ConnectionLimits()``).
     """
     if app is None:
         app = create_app(**options)
     elif options:
         raise TypeError(f"pass create_app options ({', '.join(options)}) or an app, not both")
     handle = serving.serve_in_thread(
-        app, host=host, port=port, name="relay", startup_timeout=startup_timeout
+        app, host=host, port=port, name="relay", startup_timeout=startup_timeout, limits=limits
     )
     fields = {field.name: getattr(handle, field.name) for field in dataclasses.fields(handle)}
     return RelayHandle(**fields)
