@@ -5,7 +5,7 @@ check fails on the stub ``tools/make_exercises.py`` generates from it, and each 
 answer fails at least the checks it is meant to be caught by. No kernels: the solutions' code
 cells are executed here, minus their ``setup()`` and ``check(...)`` calls.
 
-What each exercise's checks catch (tests/wrong_answers.py has the code):
+What each exercise's checks catch (tests/wrong_answers/ has the code):
 
 - ex01_first_calls: SDK fields copied as they are (raw stop reasons, no max_tokens to openai);
   output tokens taken from total_tokens.
@@ -36,7 +36,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from wrong_answers import NOTEBOOK_DEMOS, WRONG_ANSWERS
+from wrong_answers import NOTEBOOK_DEMOS, RIGHT_ANSWERS, WRONG_ANSWERS
 
 from course_helpers.checks import (
     EXERCISES,
@@ -165,6 +165,21 @@ def test_a_wrong_answer_fails_the_checks_meant_to_catch_it(
         assert len(outcome.message) > 20  # says what was expected and what happened
 
 
+@pytest.mark.parametrize(
+    ("exercise_id", "label", "candidate"),
+    [
+        pytest.param(exercise_id, label, candidate, id=f"{exercise_id}: {label}")
+        for exercise_id, answers in RIGHT_ANSWERS.items()
+        for label, candidate in answers
+    ],
+)
+def test_a_right_answer_built_differently_passes_every_check(
+    exercise_id: str, label: str, candidate: Any
+) -> None:
+    result = check(exercise_id, candidate)
+    assert result.passed, f"{label}:\n{result}"
+
+
 @pytest.mark.parametrize("exercise_id", list(NOTEBOOK_DEMOS))
 def test_the_notebook_demo_fails_as_the_notebook_shows(
     exercise_id: str, solutions: dict[str, dict[str, Any]]
@@ -175,7 +190,8 @@ def test_the_notebook_demo_fails_as_the_notebook_shows(
 
 
 def test_failure_messages_say_what_was_expected_and_what_happened() -> None:
-    from wrong_answers import binding_limit_rounds_up, retry_ignoring_retry_after
+    from wrong_answers.ex04_retry import retry_ignoring_retry_after
+    from wrong_answers.ex08_rpm_vs_tpm import binding_limit_rounds_up
 
     result = check(
         "ex08_rpm_vs_tpm", binding_limit_rounds_up, only=["rounds down to whole requests"]
