@@ -2,62 +2,32 @@
 wait.
 
 The learner writes ``decide(exc) -> Decision(retriable, wait)``: ``wait`` is the number of seconds
-the server asked for (``retry-after-ms`` or ``retry-after``), or ``None`` when it did not say.
-Every exception here is a real SDK exception, raised by the SDK against the simulated provider.
+the server asked for (``retry-after-ms``, else ``retry-after`` in seconds or as an HTTP date), or
+``None`` when it did not say. Every exception here is a real SDK exception, raised by the SDK
+against the simulated provider, and every failure kind is met on both providers.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
+import os
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import Any
 
-from course_helpers.checks._support import (
-    ANTHROPIC_MODEL,
-    OPENAI_MODEL,
-    anthropic_client,
-    openai_client,
-    simulated,
-)
+from course_helpers.checks._sdk_errors import http_date, raised, with_headers
 from course_helpers.checks.base import Check, Exercise, attribute, describe, expect
 
 __all__ = ["EXERCISE", "raised"]
 
 Decide = Callable[[BaseException], Any]
-_ASK: Any = [{"role": "user", "content": "Say hello"}]
-
-
-def raised(
-    provider: str,
-    *,
-    stream: bool = False,
-    client_options: dict[str, Any] | None = None,
-    model: str | None = None,
-    **fault: Any,
-) -> Exception:
-    """The exception the SDK raises for one request that meets ``fault`` (``fail_next`` options)."""
-    options = client_options or {}
-    with simulated() as fake:
-        if fault:
-            fake.fail_next(provider=provider, **fault)  # type: ignore[arg-type]
-        try:
-            reply: Any
-            if provider == "openai":
-                client = openai_client(**options)
-                reply = client.chat.completions.create(
-                    model=model or OPENAI_MODEL, messages=_ASK, stream=stream
-                )
-            else:
-                anthropic = anthropic_client(**options)
-                reply = anthropic.messages.create(
-                    model=model or ANTHROPIC_MODEL, max_tokens=50, messages=_ASK, stream=stream
-                )
-            if stream:
-                for _event in reply:
-                    pass
-        except Exception as exc:
-            return exc
-    raise RuntimeError(f"the simulated provider did not fail as scripted: {fault}")
+PROVIDERS = ("openai", "anthropic")
+_NO_DEFAULT_WAIT = {"fault_retry_after": None}  # no retry-after unless a check asks for one
+# UTC+5:30 all year, as a POSIX rule (needs no tz database): an HTTP date read as local time is
+# then wrong on every machine, not only on those outside UTC.
+_NON_UTC_ZONE = "IST-5:30"
+_PAST = "Wed, 21 Oct 2015 07:28:05 GMT"
 
 
 def _decision(decide: Decide, exc: BaseException, what: str) -> tuple[Any, Any]:
@@ -75,7 +45,7 @@ def _expect_retriable(decide: Decide, exc: BaseException, what: str, expected: b
     retriable, wait = _decision(decide, exc, what)
     expect(
         retriable is expected,
-        f"{what} ({type(exc).__name__}) should be retriable={expected}, "
+        f"{what} ({type(exc).__module__}.{type(exc).__name__}) should be retriable={expected}, "
         f"but decide() said retriable={retriable}",
     )
     return wait
@@ -96,20 +66,71 @@ def _expect_wait(what: str, wait: Any, expected: float | None) -> None:
     )
 
 
+def _expect(decide: Decide, exc: BaseException, what: str, wait: float | None) -> None:
+    """Retriable, and ``wait`` the seconds the server asked for (``None``: it did not say)."""
+    _expect_wait(what, _expect_retriable(decide, exc, what, True), wait)
+
+
 def check_rate_limit(decide: Decide) -> None:
-    for provider, seconds in (("openai", 7.0), ("anthropic", 3.0)):
+    for provider, seconds in (("openai", 7), ("anthropic", 3)):
         exc = raised(provider, status=429, retry_after=seconds)
-        what = f"an {provider} rate limit (429, retry-after: {seconds:g})"
-        wait = _expect_retriable(decide, exc, what, True)
-        _expect_wait(what, wait, seconds)
+        _expect(decide, exc, f"an {provider} rate limit (429, retry-after: {seconds})", seconds)
+
+
+def check_fractional(decide: Decide) -> None:
+    for provider, seconds in (("openai", 2.5), ("anthropic", 0.4)):
+        exc = raised(provider, status=429, retry_after=seconds)
+        _expect(decide, exc, f"an {provider} 429 with retry-after: {seconds:g}", seconds)
+
+
+@contextmanager
+def local_time_zone(posix_rule: str) -> Iterator[None]:
+    """The process's local time zone set to ``posix_rule`` for the block (a no-op off Unix)."""
+    if not hasattr(time, "tzset"):
+        yield
+        return
+    before = os.environ.get("TZ")
+    os.environ["TZ"] = posix_rule
+    time.tzset()
+    try:
+        yield
+    finally:
+        if before is None:
+            os.environ.pop("TZ", None)
+        else:
+            os.environ["TZ"] = before
+        time.tzset()
+
+
+def check_http_date(decide: Decide) -> None:
+    with local_time_zone(_NON_UTC_ZONE):
+        past = with_headers(raised("openai", status=429), retry_after=_PAST)
+        what = f"an openai 429 with retry-after: {_PAST!r}"
+        wait = _expect_retriable(decide, past, what, True)
+        expect(
+            isinstance(wait, int | float) and wait == 0,
+            f"{what}: that date has passed, so wait should be 0, got {describe(wait)}",
+        )
+        for provider, status, ahead in (("openai", 429, 20), ("anthropic", 503, 45)):
+            date = http_date(ahead)
+            exc = with_headers(raised(provider, status=status), retry_after=date)
+            what = f"an {provider} {status} with retry-after: {date!r} ({ahead} s from now)"
+            wait = _expect_retriable(decide, exc, what, True)
+            # The date has whole seconds and a little time has passed: allow for both, not hours.
+            ok = isinstance(wait, int | float) and ahead - 3 <= wait <= ahead + 0.5
+            expect(
+                ok,
+                f"{what}: wait should be the seconds until that date, about {ahead}, got "
+                f"{describe(wait)} (the date is in GMT: compare it with the current UTC time, "
+                "not the machine's local time; this check runs in UTC+5:30)",
+            )
 
 
 def check_retry_after_ms(decide: Decide) -> None:
-    for provider in ("openai", "anthropic"):
+    for provider in PROVIDERS:
         exc = raised(provider, status=429, retry_after_ms=1500)
         what = f"an {provider} 429 with retry-after-ms: 1500 and retry-after: 2"
-        wait = _expect_retriable(decide, exc, what, True)
-        _expect_wait(what, wait, 1.5)
+        _expect(decide, exc, what, 1.5)
 
 
 def check_quota(decide: Decide) -> None:
@@ -123,41 +144,65 @@ def check_quota(decide: Decide) -> None:
 
 def check_overloaded(decide: Decide) -> None:
     exc = raised("anthropic", status=529, retry_after=2)
-    wait = _expect_retriable(decide, exc, "anthropic overloaded (529)", True)
-    _expect_wait("anthropic overloaded (529, retry-after: 2)", wait, 2.0)
+    _expect(decide, exc, "anthropic overloaded (529, retry-after: 2)", 2.0)
+    exc = raised("anthropic", status=529, fake_options=_NO_DEFAULT_WAIT)
+    _expect(decide, exc, "anthropic overloaded (529)", None)
 
 
-def check_in_stream_overloaded(decide: Decide) -> None:
+def check_in_stream(decide: Decide) -> None:
     exc = raised("anthropic", stream=True, mid_stream=True, after_tokens=2)
-    what = "anthropic's in-stream overloaded_error (after HTTP 200)"
-    wait = _expect_retriable(decide, exc, what, True)
-    _expect_wait(what, wait, None)
+    _expect(decide, exc, "anthropic's in-stream overloaded_error (after HTTP 200)", None)
+    exc = raised("openai", stream=True, mid_stream=True, after_tokens=2)
+    _expect(decide, exc, "openai's in-stream server_error (after HTTP 200)", None)
 
 
 def check_server_errors(decide: Decide) -> None:
-    for provider in ("openai", "anthropic"):
-        what = f"an {provider} 500"
-        wait = _expect_retriable(decide, raised(provider, status=500), what, True)
-        _expect_wait(what, wait, None)
-    exc = raised("openai", drop=True)
-    _expect_retriable(decide, exc, "a dropped connection", True)
+    for provider in PROVIDERS:
+        for status in (500, 502, 503, 504):
+            exc = raised(provider, status=status, fake_options=_NO_DEFAULT_WAIT)
+            _expect(decide, exc, f"an {provider} {status}", None)
+        exc = raised(provider, status=503, retry_after=4)
+        _expect(decide, exc, f"an {provider} 503 with retry-after: 4", 4.0)
+
+
+def check_network(decide: Decide) -> None:
+    for provider in PROVIDERS:
+        exc = raised(provider, drop=True)
+        _expect(decide, exc, f"an {provider} dropped connection", None)
+        exc = raised(provider, hang=True, client_options={"timeout": 0.05})
+        _expect(decide, exc, f"an {provider} request that timed out", None)
+
+
+def check_timeout_and_conflict(decide: Decide) -> None:
+    for provider in PROVIDERS:
+        for status, name in ((408, "request timeout"), (409, "conflict")):
+            exc = raised(provider, status=status, fake_options=_NO_DEFAULT_WAIT)
+            _expect(decide, exc, f"an {provider} {status} ({name})", None)
 
 
 def check_context_length(decide: Decide) -> None:
-    for provider in ("openai", "anthropic"):
+    for provider in PROVIDERS:
         exc = raised(provider, context_length=True)
         _expect_retriable(decide, exc, f"an {provider} context-length error (400)", False)
 
 
 def check_client_errors(decide: Decide) -> None:
-    exc = raised("openai", client_options={"api_key": "not-a-key"})
-    _expect_retriable(decide, exc, "an openai 401 (wrong key)", False)
-    exc = raised("anthropic", client_options={"api_key": "not-an-anthropic-key"})
-    _expect_retriable(decide, exc, "an anthropic 401 (wrong key)", False)
-    exc = raised("openai", status=400)
-    _expect_retriable(decide, exc, "an openai 400 (bad request)", False)
-    exc = raised("anthropic", model="claude-no-such-model")
-    _expect_retriable(decide, exc, "an anthropic 404 (unknown model)", False)
+    for provider in PROVIDERS:
+        exc = raised(provider, client_options={"api_key": "not-a-key"})
+        _expect_retriable(decide, exc, f"an {provider} 401 (wrong key)", False)
+        exc = raised(provider, status=400)
+        _expect_retriable(decide, exc, f"an {provider} 400 (bad request)", False)
+        exc = raised(provider, model=f"{provider}-no-such-model")
+        _expect_retriable(decide, exc, f"an {provider} 404 (unknown model)", False)
+
+
+def check_not_an_api_error(decide: Decide) -> None:
+    cases: tuple[tuple[BaseException, str], ...] = (
+        (KeyError("choices"), "a KeyError from your own code"),
+        (ValueError("bad input"), "a ValueError from your own code"),
+    )
+    for exc, what in cases:
+        _expect_retriable(decide, exc, what, False)
 
 
 EXERCISE = Exercise(
@@ -169,7 +214,18 @@ EXERCISE = Exercise(
         Check(
             "a rate limit is retriable and honours retry-after",
             check_rate_limit,
-            "read exc.response.headers['retry-after'] (seconds, may be a decimal)",
+            "read exc.response.headers['retry-after'] (seconds)",
+        ),
+        Check(
+            "a fractional retry-after is kept, not rounded",
+            check_fractional,
+            "retry-after may be a decimal ('2.5'): float(), never int()",
+        ),
+        Check(
+            "an HTTP-date retry-after gives the seconds until that date",
+            check_http_date,
+            "when float() fails, parse it with email.utils.parsedate_to_datetime (a UTC "
+            "datetime), subtract datetime.now(timezone.utc), and give 0 for a date in the past",
         ),
         Check(
             "retry-after-ms is preferred to retry-after",
@@ -189,15 +245,27 @@ EXERCISE = Exercise(
             "anthropic answers 529 when it is overloaded: try again later",
         ),
         Check(
-            "an in-stream overloaded error is retriable",
-            check_in_stream_overloaded,
-            "mid-stream errors arrive after HTTP 200: anthropic raises APIStatusError with "
-            "status_code 200 and exc.type == 'overloaded_error'",
+            "an error inside a stream (after HTTP 200) is retriable",
+            check_in_stream,
+            "anthropic raises APIStatusError with status_code 200 and body type "
+            "'overloaded_error'; openai raises a plain openai.APIError whose body type is "
+            "'server_error'",
         ),
         Check(
-            "server errors and dropped connections are retriable",
+            "every 5xx is retriable, on both providers",
             check_server_errors,
-            "5xx, APIConnectionError and APITimeoutError can succeed on a later attempt",
+            "500, 502, 503 and 504 are the server's trouble, not your request's",
+        ),
+        Check(
+            "timeouts and dropped connections are retriable, on both providers",
+            check_network,
+            "openai.APIConnectionError and anthropic.APIConnectionError (APITimeoutError is a "
+            "subclass) mean no answer came: try again",
+        ),
+        Check(
+            "408 and 409 are retriable",
+            check_timeout_and_conflict,
+            "408 (request timeout) and 409 (conflict) are temporary: both SDKs retry them",
         ),
         Check(
             "a context-length error is not retriable",
@@ -208,6 +276,11 @@ EXERCISE = Exercise(
             "a wrong key, a bad request and an unknown model are not retriable",
             check_client_errors,
             "401, 400 and 404 fail the same way every time",
+        ),
+        Check(
+            "an exception that did not come from the API is not retriable",
+            check_not_an_api_error,
+            "a KeyError or ValueError is a bug in the code: retrying it hides the bug",
         ),
     ],
 )

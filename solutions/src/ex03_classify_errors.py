@@ -4,35 +4,39 @@
 # **Goal.** Before any retry loop comes one decision: *can this exact request succeed if I send it
 # again later, and did the server say when?* Get it wrong one way and you hammer an API that will
 # never say yes (and burn rate-limit slots); get it wrong the other way and one overloaded second
-# fails a user's request. The traps:
+# fails a user's request. The rules, the same for OpenAI and Anthropic:
 #
-# * a **429** is either a rate limit (wait and retry) or an **exhausted quota** (never: the
-#   account is out of credit). Only the body tells them apart (OpenAI `code`
-#   `"insufficient_quota"`; Anthropic `details.error_code` `"enforced_spend_limit_reached"`);
-# * Anthropic's **529** means overloaded: retriable;
-# * an error *inside* an Anthropic stream arrives after HTTP 200: the SDK raises
-#   `APIStatusError` with `status_code == 200` and `type == "overloaded_error"`;
-# * a **context-length** 400, a **401** and a **404** fail the same way every time;
-# * the server's `retry-after-ms` (exact) or `retry-after` (seconds, may be a decimal) says how
-#   long to wait.
+# * **retriable**: a rate limit (429), every 5xx (500, 502, 503, 504), Anthropic's 529
+#   (overloaded), 408 (request timeout), 409 (conflict), a timeout or a dropped connection (no
+#   answer at all), and an error *inside* a stream that had started with HTTP 200;
+# * **never retriable**: an **exhausted quota**, which is a 429 too (only the body tells it from a
+#   rate limit: OpenAI `code` `"insufficient_quota"`; Anthropic `details.error_code`
+#   `"enforced_spend_limit_reached"`), a **context-length** 400, any other 400, a **401**, a
+#   **404**, and any exception that did not come from the API at all (a `KeyError` in your own
+#   code is a bug: retrying it only hides it);
+# * **wait**: the server's `retry-after-ms` (milliseconds, exact) if present, else `retry-after`,
+#   which is either seconds (`"7"`, or a decimal such as `"2.5"`: keep the fraction) or an HTTP
+#   date (`"Wed, 21 Oct 2026 07:28:05 GMT"`: the seconds from now until then, in UTC whatever the
+#   machine's time zone, and 0 once it has passed); `None` when the server did not say.
 #
 # **The API you write.**
 #
 # ```python
 # def decide(exc: Exception) -> Decision:
-#     """Decision(retriable, wait) for an exception from the openai or anthropic SDK.
-#
-#     wait is the number of seconds the server asked for (retry-after-ms, else retry-after),
-#     or None when it did not say.
+#     """Decision(retriable, wait) for an exception raised while calling the openai or anthropic
+#     SDK. wait is the number of seconds the server asked for, or None when it did not say.
 #     """
 # ```
 #
 # **How you are checked.** `check("ex03_classify_errors", decide)` gives your function real SDK
-# exceptions raised by the simulated provider: rate limits with `retry-after` and
-# `retry-after-ms`, quotas from both providers, 529, an in-stream overloaded error, 500s, a
-# dropped connection, context-length errors, wrong keys, a bad request and an unknown model.
+# exceptions raised by the simulated provider, each kind from **both** providers: rate limits with
+# whole, decimal, HTTP-date and millisecond waits, quotas, 500/502/503/504/529, 408, 409, timeouts,
+# dropped connections, in-stream errors, context-length errors, wrong keys, bad requests, unknown
+# models, and a `KeyError`. The HTTP-date case runs with the local time zone set to UTC+5:30.
 
 # %%
+import email.utils
+from datetime import UTC, datetime
 from typing import NamedTuple
 
 import anthropic
@@ -77,7 +81,10 @@ check("ex03_classify_errors", decide_by_status)
 # Write `decide`. The SDK exception classes are `openai.APIStatusError` /
 # `anthropic.APIStatusError` (an HTTP error: `.status_code`, `.body`, `.response.headers`) and
 # `openai.APIConnectionError` / `anthropic.APIConnectionError` (no response at all; timeouts are
-# a subclass). OpenAI's `.body` is the inner `error` object; Anthropic's is the whole body.
+# a subclass). OpenAI's `.body` is the inner `error` object; Anthropic's is the whole body. An
+# error inside a stream arrives after HTTP 200: Anthropic raises `APIStatusError` with
+# `status_code == 200` and body type `"overloaded_error"`; OpenAI raises a plain `openai.APIError`
+# (no status) whose body type is `"server_error"`.
 
 # %%
 QUOTA_CODES = {
@@ -91,14 +98,15 @@ QUOTA_CODES = {
     "contract_spend_limit_reached",
 }
 RETRIABLE_STATUSES = {408, 409, 429, 500, 502, 503, 504, 529}
+IN_STREAM_TYPES = {"overloaded_error", "server_error", "api_error"}
 
 
 def decide(exc):
-    """Decision(retriable, wait) for an exception from the openai or anthropic SDK."""
+    """Decision(retriable, wait) for an exception raised while calling an SDK."""
     ### BEGIN SOLUTION
     if isinstance(exc, openai.APIConnectionError | anthropic.APIConnectionError):
         return Decision(True, None)  # no answer at all (dropped, timed out): try again
-    if not isinstance(exc, openai.APIStatusError | anthropic.APIStatusError):
+    if not isinstance(exc, openai.APIError | anthropic.APIError):
         return Decision(False, None)  # not an API failure: a bug to fix, not to retry
     body = exc.body if isinstance(exc.body, dict) else {}
     error = body.get("error") if isinstance(body.get("error"), dict) else body
@@ -106,25 +114,37 @@ def decide(exc):
     reasons = {error.get("type"), error.get("code"), details.get("error_code")}
     if reasons & QUOTA_CODES or "billing_error" in reasons:
         return Decision(False, None)
-    overloaded = "overloaded_error" in reasons  # also inside a 200 stream
-    if not overloaded and exc.status_code not in RETRIABLE_STATUSES:
+    status = getattr(exc, "status_code", None)
+    if status is None or status < 400:  # an error event inside a stream that began with 200
+        return Decision(bool(reasons & IN_STREAM_TYPES), None)
+    if status not in RETRIABLE_STATUSES:
         return Decision(False, None)
     return Decision(True, retry_after(exc.response.headers))
     ### END SOLUTION
 
 
 def retry_after(headers):
-    """Seconds from retry-after-ms (exact) or retry-after (seconds), else None."""
+    """Seconds from retry-after-ms, else retry-after (seconds or an HTTP date), else None."""
     ### BEGIN SOLUTION
-    for name, scale in (("retry-after-ms", 1000.0), ("retry-after", 1.0)):
-        value = headers.get(name)
-        if value is None:
-            continue
+    if "retry-after-ms" in headers:
         try:
-            return float(value) / scale
+            return float(headers["retry-after-ms"]) / 1000
         except ValueError:
-            continue  # an HTTP date: rare from these APIs; fall back to backoff
-    return None
+            pass  # unreadable: fall back to retry-after
+    value = headers.get("retry-after")
+    if value is None:
+        return None
+    try:
+        return float(value)
+    except ValueError:
+        pass  # not seconds: an HTTP date
+    try:
+        when = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    if when.tzinfo is None:  # "-0000" dates come back naive; HTTP dates are UTC
+        when = when.replace(tzinfo=UTC)
+    return max(0.0, (when - datetime.now(UTC)).total_seconds())
     ### END SOLUTION
 
 
@@ -136,6 +156,7 @@ check("ex03_classify_errors", decide)
 #
 # * Classify by the body, not the status: a 429 can be a quota that no retry will fix.
 # * In-stream errors arrive after a 200: the status alone says "success".
-# * Prefer `retry-after-ms` to `retry-after`: the second is rounded up to whole seconds.
+# * Prefer `retry-after-ms` to `retry-after`; read `retry-after` as a decimal, or as an HTTP date
+#   compared in UTC.
 #
 # **Next:** [ex04 · Retry](ex04_retry.ipynb), where this decision drives a retry loop.

@@ -13,21 +13,28 @@
 # def retry_call(fn, *, max_attempts=5, base_delay=0.5, max_delay=30.0, sleep=time.sleep):
 #     """Call fn() until it succeeds; return its result.
 #
-#     Retry only retriable errors, at most max_attempts attempts in all. Before retry n
-#     (n = 0, 1, 2, ...) wait what the server asked (retry-after) or else a random time in
-#     [0, min(max_delay, base_delay * 2**n)]. Wait only through sleep(seconds). When giving
-#     up, raise the last error.
+#     Retry only retriable API failures (5xx, 529, 408, 409, 429 rate limits, timeouts,
+#     dropped connections, in-stream errors), at most max_attempts attempts in all. Anything
+#     else (400, 401, 404, an exhausted quota, a KeyError from fn's own code) is re-raised at
+#     once, unchanged. Before retry n (n = 0, 1, 2, ...) wait exactly what the server asked
+#     (retry-after), not that plus a backoff; else a random time in
+#     [0, min(max_delay, base_delay * 2**n)]: cap the range, then draw. Wait only through
+#     sleep(seconds), in one call or several. When giving up, re-raise the last error itself
+#     (the very exception fn raised last), with no wait after the last attempt.
 #     """
 # ```
 #
 # You may use `course_helpers.errors.classify(exc)`: it is the course's version of the
 # `decide()` you wrote in ex03 (`.retriable`, `.retry_after` in seconds).
 #
-# **How you are checked.** `check("ex04_retry", retry_call)` is adversarial: a 429 with
-# `retry-after: 0.3` must make you wait at least 0.3 s but not 3 s; a 400 and an exhausted quota
-# get exactly one attempt; a lasting outage gets exactly `max_attempts` attempts and one wait
-# fewer; 20 runs must not wait the same; waits must grow and respect `max_delay`. All checks but
-# one pass their own `sleep` and record the waits; the last one uses real time.
+# **How you are checked.** `check("ex04_retry", retry_call)` runs with the default parameters and
+# its own `sleep`, which only records: a wait is the *total* slept between two attempts. Every
+# transient failure, from both providers, must be retried; `retry-after: 1.2`, `retry-after-ms`
+# and an HTTP-date `retry-after` must be waited exactly; a 400, 401, 404, an exhausted quota and
+# fn's own `KeyError` get exactly one attempt and are re-raised as they are; a lasting outage gets
+# `max_attempts` attempts, no wait after the last, and its last error re-raised; 20 runs must not
+# wait the same; waits must grow and spread evenly under `max_delay`. The last check uses real
+# time.
 
 # %%
 import random
