@@ -2,10 +2,10 @@
 
 The learner writes ``Limiter(rpm, tpm, period=60.0)`` with ``acquire(tokens)``, which blocks until
 one request of ``tokens`` tokens fits both limits (and raises ``ValueError`` for a request that can
-never fit). The checks drive the simulated provider, which enforces the same rates over a
-one-second period (plus ``SLACK`` seconds of burst for the trip a request takes), from several
-threads at once: any 429 fails, and so does using less than 90 % or more than 110 % of the limit
-that binds.
+never fit). Most checks need no luck and no fast machine: they compare what was granted with what
+a bucket that starts full and refills continuously could have allowed between two instants the
+check measured *around* the grants, so a slow machine only loosens them. The races are forced
+(``_interleave``), and one short drive against the simulated provider shows zero 429s.
 """
 
 from __future__ import annotations
@@ -13,8 +13,15 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable
+from dataclasses import dataclass, field
 from typing import Any
 
+from course_helpers.checks._interleave import (
+    candidate_files,
+    candidate_locks,
+    run_interleaved,
+    sleeps_holding_a_lock,
+)
 from course_helpers.checks._support import OPENAI_MODEL, openai_client, simulated
 from course_helpers.checks.base import Check, Exercise, describe, expect
 from course_helpers.tokens import estimate_tokens
@@ -25,16 +32,230 @@ LimiterClass = Callable[..., Any]
 MESSAGES: Any = [{"role": "user", "content": "Say hello"}]
 PERIOD = 1.0
 THREADS = 4
-RUN = 2.3  # seconds of traffic: a 2 s measured window, so one request is ~3 % of the rate
-DRIVE_TIMEOUT = 9.0  # a driving check runs RUN seconds, plus set-up, on a possibly busy machine
+RUN = 1.8  # seconds of traffic against the simulated provider
+DRIVE_TIMEOUT = 8.0  # a driving check runs RUN seconds, plus set-up, on a possibly busy machine
 WARM_UP = 0.3  # the first burst (the bucket starts full) is left out of the measured rate
-UTILISATION = 0.9
-CEILING = 1.1  # more than this share of the limit, sustained, is over the limit
+UTILISATION = 0.85
 # The provider is charged when a request arrives, the limiter when it grants it: while the
 # provider's bucket sits full during that trip it refills nothing and the limiter does. So the
 # simulated provider enforces exactly the same rates, with SLACK seconds of extra burst on top
 # (the course's RateLimiter keeps `headroom` in reserve for the same reason).
 SLACK = 0.25
+SHORT = 0.15  # the period of the sequence checks: 5 a period is one every 30 ms
+BURST_GRACE = 0.15  # seconds a burst may take beyond 3x its ideal time (never binding if correct)
+EPSILON = 1e-6
+
+
+@dataclass
+class _Grants:
+    """What a sequence of acquire() calls was granted, each between two measured instants."""
+
+    before: list[float] = field(default_factory=list)  # just before acquire() was called
+    after: list[float] = field(default_factory=list)  # just after it returned
+    tokens: list[int] = field(default_factory=list)
+    error: BaseException | None = None
+    stalled: str = ""
+    waits_holding_lock: list[str] = field(default_factory=list)
+
+
+def _acquire(limiter: Any, tokens: int, grants: _Grants) -> None:
+    start = time.monotonic()
+    limiter.acquire(tokens)
+    grants.before.append(start)
+    grants.after.append(time.monotonic())
+    grants.tokens.append(tokens)
+
+
+def _sequence(
+    limiter: Any, plan: list[tuple[str, float]], tokens: int, ideal: float, timeout: float
+) -> _Grants:
+    """Run ``plan`` (("idle", seconds) or ("burst", count)) in a thread; stop a stalled burst.
+
+    A burst of ``count`` acquires should take ``ideal`` seconds at most (its bucket starts full);
+    one that takes 3x that plus BURST_GRACE is wasting capacity.
+    """
+    grants = _Grants()
+
+    def run() -> None:
+        with sleeps_holding_a_lock(candidate_locks(limiter)) as found:
+            try:
+                for step, amount in plan:
+                    if step == "idle":
+                        time.sleep(amount)
+                        continue
+                    started = time.monotonic()
+                    for _ in range(int(amount)):
+                        _acquire(limiter, tokens, grants)
+                        if time.monotonic() - started > 3 * ideal + BURST_GRACE:
+                            grants.stalled = (
+                                f"a burst of {int(amount)} acquire({tokens}) took more than "
+                                f"{time.monotonic() - started:.2f} s where a full bucket "
+                                f"refilling continuously needs {ideal:.2f} s"
+                            )
+                            return
+            except BaseException as exc:  # the learner's code may raise anything
+                grants.error = exc
+            finally:
+                grants.waits_holding_lock = list(found)
+
+    worker = threading.Thread(target=run, daemon=True, name="ex05 sequence")
+    worker.start()
+    worker.join(timeout)
+    if worker.is_alive() and not grants.stalled:
+        grants.stalled = f"acquire({tokens}) was still waiting after {timeout:g} s"
+    return grants
+
+
+def _over_admitted(grants: _Grants, limit: int, period: float, per_grant: list[int]) -> str:
+    """The span in which the most was granted beyond what a full bucket plus its refill allows."""
+    rate = limit / period
+    count = len(grants.after)
+    worst, report = EPSILON, ""
+    for first in range(count):
+        total = 0
+        for last in range(first, count):
+            total += per_grant[last]
+            span = grants.after[last] - grants.before[first]
+            allowed = limit + rate * span
+            if total - allowed > worst:
+                worst = total - allowed
+                report = (
+                    f"{total} granted within {span:.3f} s (grants {first + 1} to {last + 1} of "
+                    f"{count}), where a bucket of {limit} refilled at {limit}/{period:g} s "
+                    f"allows at most {allowed:.1f}"
+                )
+    return report
+
+
+def _check_bucket(limiter_class: LimiterClass, *, by_tokens: bool) -> None:
+    """Idle spells before bursts: never more than a full bucket plus refill, no stall."""
+    limit, size = (5, 20) if by_tokens else (5, 1)
+    rpm, tpm = (1000, limit * size) if by_tokens else (limit, 1_000_000)
+    kind = f"tpm={tpm}" if by_tokens else f"rpm={rpm}"
+    limiter = limiter_class(rpm, tpm, period=SHORT)
+    # One request, then half a period idle: a fixed window that started with that request
+    # would reset in the middle of the next burst (the idle may overshoot by half a period).
+    # Then two periods idle: a bucket without a cap would have banked two bucketfuls.
+    plan = [("burst", 1), ("idle", 0.5 * SHORT), ("burst", 10), ("idle", 2 * SHORT), ("burst", 10)]
+    ideal = 5 * SHORT / limit  # 10 from a full bucket of 5: 5 refills
+    grants = _sequence(limiter, plan, size, ideal, timeout=2.0)
+    if isinstance(grants.error, NotImplementedError):
+        raise grants.error
+    what = f"{kind} per {SHORT:g} s, acquire({size}) in bursts after idle spells"
+    expect(grants.error is None, f"{what}: acquire raised {describe(grants.error)}")
+    per_grant = grants.tokens if by_tokens else [1] * len(grants.tokens)
+    over = _over_admitted(grants, limit * (size if by_tokens else 1), SHORT, per_grant)
+    unit = "tokens" if by_tokens else "requests"
+    expect(not over, f"{what}: {over} {unit} (does the refill stop at the limit?)")
+    expect(not grants.stalled, f"{what}: {grants.stalled}: capacity is wasted")
+
+
+def check_request_bucket(limiter_class: LimiterClass) -> None:
+    _check_bucket(limiter_class, by_tokens=False)
+
+
+def check_token_bucket(limiter_class: LimiterClass) -> None:
+    _check_bucket(limiter_class, by_tokens=True)
+
+
+def _in_thread(fn: Callable[[], None], timeout: float) -> tuple[bool, BaseException | None]:
+    box: dict[str, BaseException | None] = {"error": None}
+
+    def attempt() -> None:
+        try:
+            fn()
+        except BaseException as exc:
+            box["error"] = exc
+
+    thread = threading.Thread(target=attempt, daemon=True)
+    thread.start()
+    thread.join(timeout)
+    return not thread.is_alive(), box["error"]
+
+
+def check_too_large(limiter_class: LimiterClass) -> None:
+    limiter = limiter_class(60, 1000, period=PERIOD)
+    done, error = _in_thread(lambda: limiter.acquire(1001), 1.0)
+    expect(
+        done,
+        "acquire(1001) with tpm=1000 was still waiting after 1 s: a request larger than the "
+        "limit can never fit, so it must raise ValueError at once",
+    )
+    if isinstance(error, NotImplementedError):
+        raise error
+    expect(
+        isinstance(error, ValueError),
+        f"acquire(1001) with tpm=1000 should raise ValueError, but it "
+        f"{'returned' if error is None else 'raised ' + describe(error)}",
+    )
+
+
+def check_exact_limit(limiter_class: LimiterClass) -> None:
+    limiter = limiter_class(60, 100, period=SHORT)
+    for attempt in ("on a full bucket", f"again (after a {SHORT:g} s refill)"):
+        done, error = _in_thread(lambda: limiter.acquire(100), 2.0)
+        if isinstance(error, NotImplementedError):
+            raise error
+        expect(
+            error is None,
+            f"acquire(100) with tpm=100 per {SHORT:g} s {attempt} raised {describe(error)}: "
+            "a request of exactly the limit fits (only more than tpm can never fit)",
+        )
+        expect(done, f"acquire(100) with tpm=100 per {SHORT:g} s {attempt} waited over 2 s")
+
+
+def check_no_sleep_holding_lock(limiter_class: LimiterClass) -> None:
+    limiter = limiter_class(2, 1_000_000, period=0.05)
+    grants = _sequence(limiter, [("burst", 5)], 1, 3 * 0.05 / 2, timeout=2.0)
+    if isinstance(grants.error, NotImplementedError):
+        raise grants.error
+    expect(grants.error is None, f"acquire(1) raised {describe(grants.error)}")
+    expect(
+        not grants.waits_holding_lock,
+        f"rpm=2 per 0.05 s, 5 acquire(1) in a row: acquire waited with "
+        f"{grants.waits_holding_lock[0] if grants.waits_holding_lock else ''}; every other "
+        "thread is blocked meanwhile. Decide under the lock, wait outside it",
+    )
+
+
+def check_race(limiter_class: LimiterClass) -> None:
+    """Six threads step line by line through acquire: a full bucket of 3 admits 3."""
+    limit, period, threads = 3, 3.0, 6
+    made = time.monotonic()
+    limiter = limiter_class(limit, 1_000_000, period=period)
+    granted: list[float] = []
+    errors: list[BaseException] = []
+
+    def take() -> None:
+        try:
+            limiter.acquire(1)
+            granted.append(time.monotonic())
+        except BaseException as exc:
+            errors.append(exc)
+
+    # The 3 refused wait 1-3 s: they go on in the background, on their own limiter.
+    run_interleaved([take] * threads, candidate_files(limiter_class), timeout=0.4)
+    if errors and isinstance(errors[0], NotImplementedError):
+        raise errors[0]
+    expect(not errors, f"acquire(1) raised {describe(errors[0] if errors else None)}")
+    moments = sorted(granted)
+    excess = [
+        (count - (limit + limit / period * (moment - made)), count, moment)
+        for count, moment in enumerate(moments, start=1)
+    ]
+    worst, count, moment = max(excess, default=(0.0, 0, made))
+    expect(
+        worst <= EPSILON,
+        f"rpm={limit} per {period:g} s, {threads} threads calling acquire(1) at once, "
+        f"switched after every line: {count} were let through within {moment - made:.2f} s "
+        f"where {int(limit + limit / period * (moment - made))} may be. Check and take capacity "
+        "under one lock (shared by all calls: made in __init__, not in acquire)",
+    )
+    expect(
+        len(granted) >= limit,
+        f"rpm={limit} per {period:g} s: {threads} threads asked at once on a full bucket, but "
+        f"only {len(granted)} were let through at once",
+    )
 
 
 def _drive(limiter_class: LimiterClass, *, rpm: int, tpm: int, max_tokens: int) -> None:
@@ -86,8 +307,9 @@ def _drive(limiter_class: LimiterClass, *, rpm: int, tpm: int, max_tokens: int) 
         ]
         for thread in threads:
             thread.start()
+        deadline = started + RUN + 2.0
         for thread in threads:
-            thread.join(RUN + 2.0)
+            thread.join(max(0.0, deadline - time.monotonic()))
         stop.set()
         calls = [call for call in fake.calls[1:] if call.status is not None]
     expect(not failures, failures[0] if failures else "")
@@ -97,90 +319,20 @@ def _drive(limiter_class: LimiterClass, *, rpm: int, tpm: int, max_tokens: int) 
         "when capacity comes back?",
     )
     window = [call for call in calls if WARM_UP <= call.time - started < RUN]
-    requests_allowed = rpm * (RUN - WARM_UP) / PERIOD
     tokens_allowed = tpm * (RUN - WARM_UP) / PERIOD
-    share = max(len(window) / requests_allowed, len(window) * charge / tokens_allowed)
-    binding = "requests" if rpm * charge < tpm else "tokens"
+    share = len(window) * charge / tokens_allowed
     expect(
         share >= UTILISATION,
-        f"zero 429s, but only {share:.0%} of the {binding} limit was used after the first burst "
+        f"zero 429s, but only {share:.0%} of the token limit was used after the first burst "
         f"({len(window)} requests of {charge} tokens in {RUN - WARM_UP:g} s with rpm={rpm}, "
         f"tpm={tpm} per {PERIOD:g} s); at least {UTILISATION:.0%} expected: is the limiter "
         "refilling continuously, or waiting longer than needed?",
     )
-    expect(
-        share <= CEILING,
-        f"{len(window)} requests of {charge} tokens in {RUN - WARM_UP:g} s after the first burst "
-        f"is {share:.0%} of the {binding} limit (rpm={rpm}, tpm={tpm} per {PERIOD:g} s): the "
-        "limiter lets through more than the limit",
-    )
 
 
-def check_token_limit(limiter_class: LimiterClass) -> None:
+def check_provider(limiter_class: LimiterClass) -> None:
     # 8 + 100 tokens per request: the token limit allows ~14 requests per period, rpm 1000.
     _drive(limiter_class, rpm=1000, tpm=1600, max_tokens=100)
-
-
-def check_request_limit(limiter_class: LimiterClass) -> None:
-    _drive(limiter_class, rpm=20, tpm=1_000_000, max_tokens=20)
-
-
-def check_too_large(limiter_class: LimiterClass) -> None:
-    limiter = limiter_class(60, 1000, period=PERIOD)
-    box: dict[str, BaseException | None] = {}
-
-    def attempt() -> None:
-        try:
-            limiter.acquire(1001)
-            box["error"] = None
-        except BaseException as exc:
-            box["error"] = exc
-
-    thread = threading.Thread(target=attempt, daemon=True)
-    thread.start()
-    thread.join(0.5)
-    expect(
-        not thread.is_alive(),
-        "acquire(1001) with tpm=1000 was still waiting after 0.5 s: a request larger than the "
-        "limit can never fit, so it must raise ValueError at once",
-    )
-    error = box.get("error")
-    if isinstance(error, NotImplementedError):
-        raise error
-    expect(
-        isinstance(error, ValueError),
-        f"acquire(1001) with tpm=1000 should raise ValueError, but it "
-        f"{'returned' if error is None else 'raised ' + describe(error)}",
-    )
-
-
-def check_threads_share(limiter_class: LimiterClass) -> None:
-    limiter = limiter_class(5, 1_000_000, period=PERIOD)
-    granted: list[float] = []
-    lock = threading.Lock()
-    start = time.monotonic()
-
-    def take() -> None:
-        limiter.acquire(1)
-        with lock:
-            granted.append(time.monotonic() - start)
-
-    threads = [threading.Thread(target=take, daemon=True) for _ in range(8)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(2.0)
-    early = sum(1 for moment in granted if moment < 0.15)
-    expect(
-        early <= 5,
-        f"rpm=5: 8 threads asked at once and {early} were let through immediately; at most 5 "
-        "may be (protect the limiter's state with a lock)",
-    )
-    expect(
-        len(granted) == 8,
-        f"rpm=5 per {PERIOD:g} s: all 8 threads should be through within 2 s, "
-        f"only {len(granted)} were",
-    )
 
 
 EXERCISE = Exercise(
@@ -195,21 +347,37 @@ EXERCISE = Exercise(
             "raise ValueError in acquire when tokens > tpm: waiting cannot help",
         ),
         Check(
-            "several threads share it: no over-admission, nobody starves",
-            check_threads_share,
-            "check and take capacity under one lock; sleep outside it",
+            "a request of exactly the token limit fits",
+            check_exact_limit,
+            "only tokens > tpm can never fit; tokens == tpm fits a full bucket",
         ),
         Check(
-            "token limit binds: zero 429s, ≥ 90 % of TPM",
-            check_token_limit,
+            "request limit: a full bucket at most, even after idling, and no stall",
+            check_request_bucket,
+            "one bucket of rpm requests, refilled at rpm/period per second and never above rpm "
+            "(not a window that resets)",
+        ),
+        Check(
+            "token limit: a full bucket at most, even after idling, and no stall",
+            check_token_bucket,
+            "a second bucket of tpm tokens, refilled at tpm/period per second and never above "
+            "tpm; a request takes `tokens` from it",
+        ),
+        Check(
+            "never waits while holding a lock",
+            check_no_sleep_holding_lock,
+            "compute the wait under the lock, release it, then sleep and try again",
+        ),
+        Check(
+            "threads switched after every line are not over-admitted",
+            check_race,
+            "one lock, made in __init__, around refill + check + take",
+        ),
+        Check(
+            "against the provider: zero 429s, ≥ 85 % of TPM, from 4 threads",
+            check_provider,
             "count tokens too: a request needs 1 request and `tokens` tokens of capacity, each "
             "refilled continuously at limit/period per second",
-            timeout=DRIVE_TIMEOUT,
-        ),
-        Check(
-            "request limit binds: zero 429s, ≥ 90 % of RPM",
-            check_request_limit,
-            "the bucket starts full and refills continuously; wait exactly as long as needed",
             timeout=DRIVE_TIMEOUT,
         ),
     ],
