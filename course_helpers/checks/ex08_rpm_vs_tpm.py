@@ -71,27 +71,62 @@ def check_short_prompts(binding_limit: BindingLimit) -> None:
 
 
 def check_max_tokens_counts(binding_limit: BindingLimit) -> None:
+    # The prompt alone would allow 500 a minute (the request limit would bind): only a label
+    # and a count that include max_tokens say "tpm", 23.
     _case(
         binding_limit,
-        1_000,
+        100,
         100_000,
         200,
         4_096,
         ("tpm", 23),
         "max_tokens is charged up front: 200 + 4,096 = 4,296 tokens a request, and "
-        "100,000 // 4,296 = 23",
+        "100,000 // 4,296 = 23 < 100",
     )
 
 
 def check_rounds_down(binding_limit: BindingLimit) -> None:
+    # Fractions of .75 and .5: round(), ceil, int(x + 0.5) and half-up Decimals all say 4.
     _case(
         binding_limit,
         100,
-        10_000,
+        15_000,
         1_000,
-        2_000,
+        3_000,
         ("tpm", 3),
-        "10,000 / 3,000 = 3.33, and a third of a request cannot be sent",
+        "15,000 / 4,000 = 3.75, and three quarters of a request cannot be sent",
+    )
+    _case(
+        binding_limit,
+        100,
+        7_000,
+        500,
+        1_500,
+        ("tpm", 3),
+        "7,000 / 2,000 = 3.5, and half a request cannot be sent",
+    )
+
+
+def check_tie(binding_limit: BindingLimit) -> None:
+    # Both limits allow exactly 20: fewer tokens per request would not buy more requests.
+    _case(
+        binding_limit,
+        20,
+        30_000,
+        1_000,
+        500,
+        ("rpm", 20),
+        "each request is charged 1,500 tokens and 30,000 // 1,500 = 20 = rpm: on a tie the "
+        "request limit is reported (a smaller max_tokens would not allow more)",
+    )
+    _case(
+        binding_limit,
+        20,
+        31_499,
+        1_000,
+        500,
+        ("rpm", 20),
+        "31,499 // 1,500 = 20 = rpm: on a tie the request limit is reported",
     )
 
 
@@ -100,7 +135,7 @@ def check_against_provider(binding_limit: BindingLimit) -> None:
 
     messages: Any = [{"role": "user", "content": "Say hello"}]
     prompt = estimate_tokens(messages)
-    max_tokens = 250 - prompt  # 250 tokens charged per request
+    max_tokens = 280 - prompt  # 280 tokens charged per request: 3,000 / 280 = 10.7
     rpm, tpm = 50, 3_000
     got = binding_limit(rpm, tpm, prompt, max_tokens)
     expect(isinstance(got, tuple) and len(got) == 2, f"expected a tuple, got {describe(got)}")
@@ -149,7 +184,13 @@ EXERCISE = Exercise(
         Check(
             "rounds down to whole requests",
             check_rounds_down,
-            "use integer division //",
+            "use integer division // (round() and ceil() give 4 for 3.75)",
+        ),
+        Check(
+            "a tie is reported as the request limit",
+            check_tie,
+            'when both limits allow the same number, return "rpm": "tpm" means fewer tokens '
+            "per request would allow more requests",
         ),
         Check(
             "agrees with the simulated provider",

@@ -12,14 +12,17 @@
 # def binding_limit(rpm: int, tpm: int, prompt_tokens: int, max_tokens: int) -> tuple[str, int]:
 #     """("rpm" or "tpm", the most requests a minute both limits allow).
 #
-#     Each request is charged prompt_tokens + max_tokens tokens.
+#     Each request is charged prompt_tokens + max_tokens tokens. The count is a whole number of
+#     requests, rounded down (3.75 allows 3). "tpm" means the tokens bind: fewer tokens per
+#     request would allow more requests. On a tie (both allow the same number) that is not so,
+#     and the answer is "rpm".
 #     """
 # ```
 #
 # **How you are checked.** `check("ex08_rpm_vs_tpm", binding_limit)` tries long and short
-# prompts, a large `max_tokens`, a case that must round down, and finally asks the simulated
-# provider: with your answer's limits it sends a burst and counts how many requests get through
-# before the first 429. Your number must match.
+# prompts, a large `max_tokens`, fractions that must round down, ties, and finally asks the
+# simulated provider: with your answer's limits it sends a burst and counts how many requests
+# get through before the first 429. Your number must match.
 
 # %%
 from course_helpers import setup
