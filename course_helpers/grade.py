@@ -34,7 +34,14 @@ from pathlib import Path
 from course_helpers.grading.batch import Settings, available_cpus, grade, load_registry
 from course_helpers.grading.execute import Limits
 from course_helpers.grading.pristine import PristinePackage
-from course_helpers.grading.report import Row, summary, table, write_csv, write_json
+from course_helpers.grading.report import (
+    Row,
+    delegation_lines,
+    summary,
+    table,
+    write_csv,
+    write_json,
+)
 from course_helpers.grading.submissions import Submission, find_submissions
 
 __all__ = ["build_parser", "main"]
@@ -220,6 +227,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     write_json(data, args.json)
     print(table(rows))
+    delegated = delegation_lines(rows)
+    if delegated:  # not wrong, but not built either: the instructor decides
+        print("\nanswers that call the course's reference implementation instead of building it:")
+        print("\n".join(f"  {line}" for line in delegated))
     print(
         f"\n{data['notebooks']} notebooks, {len(data['learners'])} learners graded in "
         f"{elapsed:.1f} s with {settings.workers} workers; wrote {args.out} and {args.json}"

@@ -14,6 +14,7 @@ from typing import Any
 
 from course_helpers.checks._support import prepare_clients, stop_simulations
 from course_helpers.checks.base import Check
+from course_helpers.checks.delegation import DelegationWatch, install, watching
 from course_helpers.checks.registry import EXERCISES
 
 __all__ = ["MIME_TYPE", "CheckOutcome", "CheckResult", "check", "grade_namespace", "run_check"]
@@ -47,6 +48,9 @@ class CheckResult:
     results: list[CheckOutcome] = field(default_factory=list)
     title: str = ""
     error: str | None = None
+    delegates_to: list[str] = field(default_factory=list)
+    """Reference implementations the candidate called instead of building its own (it still
+    passes or fails on the checks alone: the instructor decides what that is worth)."""
 
     @property
     def passed(self) -> bool:
@@ -62,8 +66,11 @@ class CheckResult:
         return len(self.results)
 
     def as_dict(self) -> dict[str, Any]:
-        """The form the grader reads (``application/vnd.course-helpers.check+json``)."""
-        return {
+        """The form the grader reads (``application/vnd.course-helpers.check+json``).
+
+        ``delegates_to`` is there only when the candidate called a reference implementation.
+        """
+        data = {
             "exercise": self.exercise_id,
             "passed": self.passed,
             "score": self.score,
@@ -71,6 +78,19 @@ class CheckResult:
             "error": self.error,
             "checks": [outcome.as_dict() for outcome in self.results],
         }
+        if self.delegates_to:
+            data["delegates_to"] = list(self.delegates_to)
+        return data
+
+    def delegation_notice(self) -> str:
+        """One sentence for the panel ("" when the candidate built its own)."""
+        if not self.delegates_to:
+            return ""
+        names = ", ".join(f"`{name}`" for name in self.delegates_to)
+        return (
+            f"Note: your code calls the course's own {names} instead of building it; "
+            "the checks above judged that code, and your instructor will see this note"
+        )
 
     def headline(self) -> str:
         verdict = "all checks passed" if self.passed else f"{self.score}/{self.total} checks passed"
@@ -85,6 +105,8 @@ class CheckResult:
             else:
                 hint = f" Hint: {outcome.hint}" if outcome.hint else ""
                 lines.append(f"  ❌ {outcome.name} — {outcome.message}{hint}")
+        if self.delegates_to:
+            lines.append(f"  ⚠️ {self.delegation_notice()}")
         return "\n".join(lines)
 
     def __repr__(self) -> str:
@@ -106,10 +128,13 @@ class CheckResult:
                 f"<b>{html.escape(outcome.name)}</b>{detail}</td></tr>"
             )
         title = f" · {html.escape(self.title)}" if self.title else ""
+        notice = ""
+        if self.delegates_to:
+            notice = f"<div style='color:#9a6700'>⚠️ {html.escape(self.delegation_notice())}</div>"
         return (
             f"<div style='border:2px solid {colour};border-radius:6px;padding:6px 10px'>"
             f"<div style='font-weight:bold;color:{colour}'>{html.escape(self.headline())}"
-            f"{title}</div><table>{''.join(rows)}</table></div>"
+            f"{title}</div><table>{''.join(rows)}</table>{notice}</div>"
         )
 
     def _repr_mimebundle_(
@@ -127,11 +152,15 @@ def _failure_message(exc: BaseException) -> str:
     return f"your code raised {type(exc).__name__}" + (f": {text}" if text else "")
 
 
-def run_check(item: Check, candidate: object) -> CheckOutcome:
-    """Run one check in a daemon thread, failing it if it takes longer than ``item.timeout``."""
+def run_check(item: Check, candidate: object, watch: DelegationWatch | None = None) -> CheckOutcome:
+    """Run one check in a daemon thread, failing it if it takes longer than ``item.timeout``.
+
+    ``watch`` (if any) sees the calls that thread makes into reference implementations.
+    """
     box: dict[str, BaseException | None] = {}
 
     def target() -> None:
+        install(watch)
         try:
             item.fn(candidate)
             box["error"] = None
@@ -175,14 +204,16 @@ def check(exercise_id: str, candidate: object, *, only: Iterable[str] | None = N
         prepare_clients()
     outcomes: list[CheckOutcome] = []
     timed_out = False
-    for item in checks:
-        if timed_out:  # a stuck check may still hold the CPU: the rest would time out too
-            outcomes.append(CheckOutcome(item.name, False, _NOT_RUN, item.hint))
-            continue
-        outcome = run_check(item, candidate)
-        timed_out = outcome.timed_out
-        outcomes.append(outcome)
-    return CheckResult(exercise_id, outcomes, title=exercise.title)
+    with watching(exercise_id, candidate) as watch:
+        for item in checks:
+            if timed_out:  # a stuck check may still hold the CPU: the rest would time out too
+                outcomes.append(CheckOutcome(item.name, False, _NOT_RUN, item.hint))
+                continue
+            outcome = run_check(item, candidate, watch)
+            timed_out = outcome.timed_out
+            outcomes.append(outcome)
+    delegates_to = watch.found if watch is not None else []
+    return CheckResult(exercise_id, outcomes, title=exercise.title, delegates_to=delegates_to)
 
 
 def _missing(exercise_id: str, message: str) -> CheckResult:
@@ -195,7 +226,8 @@ def grade_namespace(namespace: Mapping[str, Any], exercise_ids: list[str]) -> di
     """Check each exercise's target as the learner's namespace defines it (the grader's view).
 
     Returns ``{"exercises": {id: {"checks": [{"name", "passed", "message"}], "error": ...}}}``;
-    ``error`` says why no check could run (target not defined, unknown exercise), else ``None``.
+    ``error`` says why no check could run (target not defined, unknown exercise), else ``None``;
+    ``delegates_to`` (only when not empty) names the reference implementations the target called.
     """
     report: dict[str, Any] = {}
     for exercise_id in exercise_ids:
@@ -215,4 +247,6 @@ def grade_namespace(namespace: Mapping[str, Any], exercise_ids: list[str]) -> di
             "checks": [outcome.as_dict() for outcome in result.results],
             "error": result.error,
         }
+        if result.delegates_to:
+            report[exercise_id]["delegates_to"] = list(result.delegates_to)
     return {"exercises": report}

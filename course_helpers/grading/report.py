@@ -19,7 +19,9 @@ status                 meaning                                                  
 =====================  ==============================================================  ========
 
 When a notebook could not be graded, each of its checks is a failed row whose message says why.
-``cell_errors`` lists every learner cell's error name, in order.
+``cell_errors`` lists every learner cell's error name, in order. ``delegates_to`` names the
+course's reference implementations (``course_helpers.errors.classify``...) the learner's answer
+called instead of building its own, ``;``-separated: it changes no verdict, the instructor decides.
 """
 
 from __future__ import annotations
@@ -35,7 +37,16 @@ from typing import Any
 from course_helpers.grading.execute import Execution, Limits
 from course_helpers.grading.submissions import Submission
 
-__all__ = ["COLUMNS", "Row", "rows_for", "status_of", "summary", "table", "write_csv"]
+__all__ = [
+    "COLUMNS",
+    "Row",
+    "delegation_lines",
+    "rows_for",
+    "status_of",
+    "summary",
+    "table",
+    "write_csv",
+]
 
 COLUMNS = (
     "learner",
@@ -47,6 +58,7 @@ COLUMNS = (
     "status",
     "cell_errors",
     "seconds",
+    "delegates_to",
 )
 
 
@@ -63,6 +75,7 @@ class Row:
     status: str
     cell_errors: str
     seconds: float
+    delegates_to: str = ""
 
     def as_csv(self) -> dict[str, str]:
         values = asdict(self)
@@ -129,7 +142,7 @@ def rows_for(
     status = status_of(run, exercise_ids)
     errors = ";".join(run.cell_errors)
 
-    def row(exercise: str, check: str, passed: bool, message: str) -> Row:
+    def row(exercise: str, check: str, passed: bool, message: str, delegates: str = "") -> Row:
         return Row(
             submission.learner,
             submission.label,
@@ -140,6 +153,7 @@ def rows_for(
             status,
             errors,
             round(run.seconds, 1),
+            delegates,
         )
 
     if not exercise_ids:
@@ -158,6 +172,9 @@ def rows_for(
     for exercise in exercise_ids:
         outcome = exercises.get(exercise) if isinstance(exercises, dict) else None
         if isinstance(outcome, dict) and outcome.get("checks"):
+            delegates = outcome.get("delegates_to") or []
+            listed = isinstance(delegates, list)
+            delegated = ";".join(str(name) for name in delegates) if listed else ""
             for item in outcome["checks"]:
                 rows.append(
                     row(
@@ -165,6 +182,7 @@ def rows_for(
                         str(item.get("name", "")),
                         item.get("passed") is True,
                         str(item.get("message", "")),
+                        delegated,
                     )
                 )
             continue
@@ -214,6 +232,7 @@ def summary(rows: Sequence[Row], *, seconds: float, settings: Mapping[str, Any])
                 "status": first.status,
                 "cell_errors": [name for name in first.cell_errors.split(";") if name],
                 "seconds": first.seconds,
+                "delegates_to": _delegates(group),
             }
         )
     for entry in learners.values():
@@ -242,9 +261,27 @@ def summary(rows: Sequence[Row], *, seconds: float, settings: Mapping[str, Any])
     }
 
 
+def _delegates(rows: Sequence[Row]) -> dict[str, list[str]]:
+    """Exercise -> the reference names its answer called (exercises with none are left out)."""
+    found: dict[str, list[str]] = {}
+    for row in rows:
+        if row.delegates_to and row.exercise not in found:
+            found[row.exercise] = row.delegates_to.split(";")
+    return found
+
+
 def write_json(data: Mapping[str, Any], path: Path) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps(data, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+
+
+def delegation_lines(rows: Sequence[Row]) -> list[str]:
+    """One line per notebook whose answer called the course's reference code (for the console)."""
+    lines = []
+    for (learner, notebook), group in _notebooks(rows).items():
+        for exercise, names in _delegates(group).items():
+            lines.append(f"{learner} ({notebook}) {exercise}: calls {', '.join(names)}")
+    return lines
 
 
 def table(rows: Sequence[Row]) -> str:
