@@ -3,6 +3,11 @@
 The learner writes ``ask_both(openai_client, anthropic_client, prompt, *, max_tokens=300)``
 returning ``{"openai": Answer, "anthropic": Answer}`` where each answer has ``text``,
 ``input_tokens``, ``output_tokens`` and ``stop_reason`` (``"stop"`` or ``"length"``).
+
+The answers are reshaped as real ones are (``_reshaped``): usage that is not the course's local
+estimate (reasoning and thinking tokens, the provider's own tokenizer), an Anthropic answer whose
+first block is thinking, a finished answer that used exactly ``max_tokens``, a stop-sequence stop.
+Each check asserts on what went over the wire: the prompt, its role, ``max_tokens``.
 """
 
 from __future__ import annotations
@@ -10,42 +15,56 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from course_helpers.checks._support import (
-    anthropic_client,
-    openai_client,
-    replayed_texts,
-    simulated,
-)
+from course_helpers.checks._reshaped import Reshape, Sent, reshape
+from course_helpers.checks._support import anthropic_client, openai_client, simulated
 from course_helpers.checks.base import Check, Exercise, attribute, describe, expect
 from course_helpers.fake import FakeCall
+from course_helpers.fake.core import content_text
 
 __all__ = ["EXERCISE"]
 
 PROMPT = "Explain exponential backoff for API retries"
+OTHER_PROMPT = "Name one reason an API answers 429"  # not the notebook's: a literal cannot pass
 PROVIDERS = ("openai", "anthropic")
 _USAGE_NAMES = {
     "openai": ("prompt_tokens", "completion_tokens"),
     "anthropic": ("input_tokens", "output_tokens"),
 }
+# Real usage: the provider's own tokenizer, plus reasoning or thinking tokens.
+REAL_USAGE = Reshape(input_extra=9, output_extra=23)
+THINKING_FIRST = Reshape(input_extra=9, output_extra=23, thinking=True)
 
 AskBoth = Callable[..., Any]
 
 
+class _Run:
+    """One call of the candidate: its answers, and each provider's one request and answer."""
+
+    def __init__(self, answers: Any, calls: dict[str, FakeCall], sent: dict[str, Sent]) -> None:
+        self.answers = answers
+        self.calls = calls
+        self.sent = sent
+
+    def field(self, provider: str, name: str) -> Any:
+        return attribute(self.answers[provider], name, f"the {provider} answer")
+
+
 def _run(
-    ask_both: AskBoth, max_tokens: int
-) -> tuple[dict[str, Any], dict[str, FakeCall], list[FakeCall]]:
-    """Call the candidate once: its answers, each provider's one call, and every call in order."""
+    ask_both: AskBoth, max_tokens: int, *, prompt: str = PROMPT, how: Reshape = REAL_USAGE
+) -> _Run:
+    """Call the candidate once against a simulated provider that answers as ``how`` says."""
     with simulated() as fake:
-        answers = ask_both(openai_client(), anthropic_client(), PROMPT, max_tokens=max_tokens)
-    calls = fake.calls
+        sent = reshape(fake, how)
+        answers = ask_both(openai_client(), anthropic_client(), prompt, max_tokens=max_tokens)
     expect(
         isinstance(answers, dict) and set(answers) == set(PROVIDERS),
         "ask_both should return a dict with the keys 'openai' and 'anthropic', "
         f"but it returned {describe(answers)}",
     )
-    per_provider: dict[str, FakeCall] = {}
+    calls: dict[str, FakeCall] = {}
+    answered: dict[str, Sent] = {}
     for provider in PROVIDERS:
-        mine = [call for call in calls if call.provider == provider]
+        mine = [call for call in fake.calls if call.provider == provider]
         expect(
             len(mine) == 1,
             f"ask_both should send exactly one request to {provider}, but it sent {len(mine)}",
@@ -55,70 +74,94 @@ def _run(
             f"the request to {provider} failed with HTTP {mine[0].status}: check the model name "
             "and the parameters",
         )
-        per_provider[provider] = mine[0]
-    return answers, per_provider, calls
+        calls[provider] = mine[0]
+        answered[provider] = next(item for item in sent if item.provider == provider)
+    return _Run(answers, calls, answered)
 
 
 def check_shape(ask_both: AskBoth) -> None:
-    answers, _, _ = _run(ask_both, 300)
+    run = _run(ask_both, 300)
     for provider in PROVIDERS:
         for name in ("text", "input_tokens", "output_tokens", "stop_reason"):
-            attribute(answers[provider], name, f"the {provider} answer")
-        text = attribute(answers[provider], "text", f"the {provider} answer")
+            run.field(provider, name)
+        text = run.field(provider, "text")
         expect(
             isinstance(text, str) and text != "",
             f"the {provider} answer's text should be a non-empty str, got {describe(text)}",
         )
 
 
-def check_texts(ask_both: AskBoth) -> None:
-    answers, _, calls = _run(ask_both, 300)
-    replayed: dict[str, str | None] = {
-        call.provider: text
-        for call, text in zip(calls, replayed_texts(calls), strict=True)
-        if text is not None
-    }
+def check_prompt(ask_both: AskBoth) -> None:
+    run = _run(ask_both, 300, prompt=OTHER_PROMPT)
     for provider in PROVIDERS:
-        got = attribute(answers[provider], "text", f"the {provider} answer")
+        body = run.calls[provider].body or {}
+        messages = body.get("messages") or [{}]
+        last = messages[-1] if isinstance(messages[-1], dict) else {}
+        role, text = last.get("role"), content_text(last.get("content"))
         expect(
-            got == replayed[provider],
-            f"the {provider} text should be exactly what {provider} answered, "
-            f"{describe(replayed[provider])}, but it is {describe(got)}",
+            role == "user" and text == OTHER_PROMPT,
+            f"ask_both(..., {OTHER_PROMPT!r}) should send that prompt as the user message to "
+            f"{provider}, but the request's last message was {describe(last, 120)}"
+            + (f" (system: {describe(body['system'])})" if body.get("system") else ""),
+        )
+
+
+def check_texts(ask_both: AskBoth) -> None:
+    run = _run(ask_both, 300, how=THINKING_FIRST)
+    for provider in PROVIDERS:
+        got, expected = run.field(provider, "text"), run.sent[provider].text
+        first = " (its first content block was a thinking block)" if provider == "anthropic" else ""
+        expect(
+            got == expected,
+            f"the {provider} text should be exactly what {provider} answered{first}, "
+            f"{describe(expected)}, but it is {describe(got)}",
         )
 
 
 def check_tokens(ask_both: AskBoth) -> None:
-    answers, calls, _ = _run(ask_both, 300)
+    run = _run(ask_both, 300)
     for provider in PROVIDERS:
-        usage = calls[provider].usage or {}
+        usage = run.sent[provider].usage or {}
         input_name, output_name = _USAGE_NAMES[provider]
-        for field, usage_name in (("input_tokens", input_name), ("output_tokens", output_name)):
-            got = attribute(answers[provider], field, f"the {provider} answer")
-            expected = usage.get(usage_name)
+        for name, usage_name in (("input_tokens", input_name), ("output_tokens", output_name)):
+            got, expected = run.field(provider, name), usage.get(usage_name)
             expect(
                 got == expected,
-                f"the {provider} answer's {field} should be the usage the response reported "
-                f"(usage.{usage_name} = {expected}), but it is {describe(got)}",
+                f"the {provider} answer's {name} should be the usage the response reported "
+                f"(usage.{usage_name} = {expected}, which counts the provider's own tokens), "
+                f"but it is {describe(got)}",
             )
 
 
 def check_stop(ask_both: AskBoth) -> None:
-    answers, _, _ = _run(ask_both, 300)
+    # Each answer ends naturally after exactly max_tokens tokens, reasoning/thinking included.
+    run = _run(ask_both, 300, how=Reshape(output_at_limit=True))
     for provider in PROVIDERS:
-        got = attribute(answers[provider], "stop_reason", f"the {provider} answer")
-        raw = "end_turn" if provider == "anthropic" else "stop"
+        got, raw = run.field(provider, "stop_reason"), run.sent[provider].stop_reason
         expect(
             got == "stop",
-            f"a complete {provider} answer (the API says {raw!r}) should have stop_reason "
-            f"'stop', but it has {describe(got)}",
+            f"the {provider} answer finished (the API says {raw!r}) after exactly max_tokens=300 "
+            f"output tokens, so stop_reason should be 'stop', but it is {describe(got)}",
         )
 
 
+def check_stop_sequence(ask_both: AskBoth) -> None:
+    run = _run(ask_both, 300, how=Reshape(stop_sequences=(".",)))
+    raw = run.sent["anthropic"].stop_reason
+    if raw != "stop_sequence":  # the check's own set-up, not the candidate
+        raise RuntimeError(f"the check expected a stop_sequence stop, anthropic said {raw!r}")
+    got = run.field("anthropic", "stop_reason")
+    expect(
+        got == "stop",
+        "anthropic stopped at a stop sequence (stop_reason 'stop_sequence'): the model finished "
+        f"what it was asked, so stop_reason should be 'stop', but it is {describe(got)}",
+    )
+
+
 def check_length(ask_both: AskBoth) -> None:
-    answers, _, _ = _run(ask_both, 4)
+    run = _run(ask_both, 4, how=Reshape())
     for provider in PROVIDERS:
-        got = attribute(answers[provider], "stop_reason", f"the {provider} answer")
-        raw = "max_tokens" if provider == "anthropic" else "length"
+        got, raw = run.field(provider, "stop_reason"), run.sent[provider].stop_reason
         expect(
             got == "length",
             f"with max_tokens=4 the {provider} answer is cut (the API says {raw!r}), so "
@@ -127,14 +170,14 @@ def check_length(ask_both: AskBoth) -> None:
 
 
 def check_max_tokens(ask_both: AskBoth) -> None:
-    _, calls, _ = _run(ask_both, 37)
-    body = calls["anthropic"].body or {}
+    run = _run(ask_both, 37)
+    body = run.calls["anthropic"].body or {}
     expect(
         body.get("max_tokens") == 37,
         "ask_both(..., max_tokens=37) should send max_tokens=37 to anthropic, but the request "
         f"had max_tokens={body.get('max_tokens')!r}",
     )
-    body = calls["openai"].body or {}
+    body = run.calls["openai"].body or {}
     sent = body.get("max_completion_tokens", body.get("max_tokens"))
     expect(
         sent == 37,
@@ -155,22 +198,33 @@ EXERCISE = Exercise(
             "return {'openai': Answer(...), 'anthropic': Answer(...)} after one request to each",
         ),
         Check(
+            "sends the prompt as the user message",
+            check_prompt,
+            "messages=[{'role': 'user', 'content': prompt}] for both providers: the argument, "
+            "not a fixed string, and not in `system`",
+        ),
+        Check(
             "texts are what each provider answered",
             check_texts,
             "openai: response.choices[0].message.content; anthropic: join the text of every "
-            "block whose type is 'text' (content[0] may not be text)",
+            "block whose type is 'text' (content[0] may be a thinking block)",
         ),
         Check(
             "token counts come from the response's usage",
             check_tokens,
             "openai reports usage.prompt_tokens/completion_tokens, anthropic "
-            "usage.input_tokens/output_tokens",
+            "usage.input_tokens/output_tokens; a local estimate never matches the bill",
         ),
         Check(
             "a complete answer has stop_reason 'stop'",
             check_stop,
-            "map openai's finish_reason 'stop' and anthropic's stop_reason 'end_turn' "
-            "(and 'stop_sequence') to 'stop'",
+            "map the API's own reason (openai finish_reason 'stop', anthropic stop_reason "
+            "'end_turn'): never infer it from output_tokens and max_tokens",
+        ),
+        Check(
+            "a stop-sequence stop has stop_reason 'stop'",
+            check_stop_sequence,
+            "anthropic's 'stop_sequence' means the model finished: map it to 'stop'",
         ),
         Check(
             "an answer cut by max_tokens has stop_reason 'length'",

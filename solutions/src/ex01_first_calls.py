@@ -21,16 +21,21 @@
 # ) -> dict[str, Answer]:
 #     """Ask both providers `prompt`; return {"openai": Answer, "anthropic": Answer}.
 #
-#     One request to each provider, with max_tokens passed to both. Answer.stop_reason is
-#     "stop" when the model finished and "length" when max_tokens cut it short.
+#     One request to each provider: `prompt` as the user message, max_tokens passed to both.
+#     Answer.text is the answer's text (Anthropic: the text blocks joined; the first block may
+#     be a thinking block). The token counts are the usage the response reported.
+#     Answer.stop_reason is "stop" when the model finished (a stop sequence included) and
+#     "length" when max_tokens cut it short, as the API's own reason says.
 #     """
 # ```
 #
 # **How you are checked.** `check("ex01_first_calls", ask_both)` calls your function with clients
-# pointed at the simulated provider and compares your answers with what went over the wire:
-# the exact texts, the usage each response reported, both stop reasons with and without a tiny
-# `max_tokens`, and the `max_tokens` each request carried. Each ❌ says what was expected, what
-# happened, and gives a hint.
+# pointed at the simulated provider, answering as real models do: usage counts that include
+# reasoning or thinking tokens (a local estimate will not match them), an Anthropic answer that
+# starts with a thinking block, an answer that finishes right at `max_tokens`, one stopped by a
+# stop sequence, and one cut by a tiny `max_tokens`. It compares your answers with what went over
+# the wire: the prompt and its role, the `max_tokens` each request carried, the exact texts, the
+# usage and the stop reasons. Each ❌ says what was expected, what happened, and gives a hint.
 
 # %%
 from dataclasses import dataclass
@@ -139,6 +144,8 @@ check("ex01_first_calls", ask_both)
 #
 # * The two APIs say the same things with different names; normalise once, at the edge.
 # * `content[0].text` assumes the first block is text: join the text blocks instead.
+# * Token counts come from `usage`, never from a local estimate: the bill counts tokens you
+#   cannot see (reasoning, thinking). The stop reason comes from the API, never from counting.
 # * Anthropic refuses a request without `max_tokens`; pass the same limit to both.
 #
 # **Next:** [ex02 · Stream collector](ex02_stream_collector.ipynb).

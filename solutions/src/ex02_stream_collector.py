@@ -20,14 +20,22 @@
 # def collect_stream(provider: str, stream) -> Collected:
 #     """Read a raw stream ("openai" or "anthropic") to the end; return its text and usage.
 #
-#     Collected.input_tokens / output_tokens are None when the stream reported no usage.
+#     The text is exactly what was streamed (no stripping); for an OpenAI stream with several
+#     choices (n=2), choice 0's. Collected.input_tokens / output_tokens are the usage the stream
+#     reported, None when it reported none. A stream that breaks before its end (an error
+#     event, a dropped connection) raises: its partial text is not an answer.
 #     """
 # ```
 #
+# `stream` is what `create(..., stream=True)` returns (an `openai.Stream` or `anthropic.Stream`):
+# `with stream:` and the SDKs' own helpers work on it.
+#
 # **How you are checked.** `check("ex02_stream_collector", collect_stream)` hands your function
-# real SDK streams from the simulated provider: OpenAI with and without `include_usage`, streams
-# cut by `max_tokens`, Anthropic streams, and an Anthropic stream whose first block is thinking.
-# The text must equal the same request's non-streamed answer, and the counts the usage reported.
+# real SDK streams from the simulated provider: OpenAI with and without `include_usage`, with two
+# choices, streams cut by `max_tokens` or by a stop sequence (the text then ends with a space),
+# Anthropic streams, one whose first block is thinking, and streams that break mid-way on either
+# provider. The text must equal what the stream carried, and the counts the usage it reported
+# (which include reasoning or thinking tokens: a local estimate will not match them).
 
 # %%
 from typing import NamedTuple
@@ -116,5 +124,6 @@ check("ex02_stream_collector", collect_stream)
 # * Never index `chunk.choices[0]` blindly: the usage chunk has no choices.
 # * Anthropic's counts arrive in two places: input in `message_start`, output in `message_delta`.
 # * Take text only from `text_delta`s: thinking and tool-use blocks stream through the same events.
+# * A stream that breaks half-way is an error, not a shorter answer: let the exception out.
 #
 # **Next:** [ex03 · Classify errors](ex03_classify_errors.ipynb).

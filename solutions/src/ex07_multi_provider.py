@@ -7,8 +7,9 @@
 # *fallback* model at the other provider. It picks the provider from the model name, so
 # `MultiClient("claude-haiku-5-5", "gpt-5.4-mini", ...)` asks Anthropic first.
 #
-# Do not fall back on a request that is itself wrong (a 400, an invalid parameter): the fallback
-# would hide the bug, or fail the same way.
+# Do not fall back on a request that is itself wrong (a 400, an invalid parameter, a 404 for a
+# mistyped model name): the fallback would hide the bug, or fail the same way. Send the prompt
+# as the user message, and `max_tokens`, to whichever model you ask.
 #
 # **The API you write.**
 #
@@ -27,9 +28,11 @@
 # `course_helpers.errors.classify(exc).retriable` whether a failure is worth another try.
 #
 # **How you are checked.** `check("ex07_multi_provider", MultiClient)` builds your client with
-# clients for the simulated provider (their own retries off) and checks the routing both ways,
-# that the text returned is the text the provider answered, the fallback under a 503 outage at
-# OpenAI and a 529 at Anthropic, no fallback on a 400, and an error when both are down.
+# clients for the simulated provider (their own retries off) and checks the routing (a `gpt`
+# model and `o4-mini` to OpenAI, a `claude` model to Anthropic), the prompt and `max_tokens`
+# each request carried, that the text returned is the text the provider answered, the fallback
+# under 429/5xx at OpenAI, 529/5xx/429 at Anthropic, a dropped connection and a timeout at
+# either, no fallback on a 400 or on a mistyped model's 404, and an error when both are down.
 
 # %%
 from course_helpers import setup
