@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import functools
 import os
-import sys
 import sysconfig
 import threading
 from collections.abc import Iterator
@@ -28,7 +27,7 @@ from dataclasses import dataclass
 from types import CodeType, FrameType
 from typing import Any
 
-__all__ = ["REFERENCES", "DelegationWatch", "install", "references_for", "watching"]
+__all__ = ["REFERENCES", "DelegationWatch", "references_for", "watching"]
 
 _CLIENT = "course_helpers.client.LLMClient"
 _ADAPTERS = (
@@ -192,7 +191,8 @@ class DelegationWatch:
 def watching(exercise_id: str, candidate: object) -> Iterator[DelegationWatch | None]:
     """Watch threads started in the block (``threading.setprofile``); ``None``: nothing to watch.
 
-    The thread that runs a check installs ``watch.profile`` itself with ``sys.setprofile``.
+    Each check runs in a thread of its own started in the block, so the checks are watched too;
+    the calling thread is not (``check()`` itself calls no candidate code).
     """
     references = references_for(exercise_id)
     if not references:
@@ -206,9 +206,3 @@ def watching(exercise_id: str, candidate: object) -> Iterator[DelegationWatch | 
     finally:
         threading.setprofile(previous)
         watch.active = False
-
-
-def install(watch: DelegationWatch | None) -> None:
-    """Watch the calling thread (a check's worker thread)."""
-    if watch is not None:
-        sys.setprofile(watch.profile)

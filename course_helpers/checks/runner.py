@@ -14,7 +14,7 @@ from typing import Any
 
 from course_helpers.checks._support import prepare_clients, stop_simulations
 from course_helpers.checks.base import Check
-from course_helpers.checks.delegation import DelegationWatch, install, watching
+from course_helpers.checks.delegation import watching
 from course_helpers.checks.registry import EXERCISES
 
 __all__ = ["MIME_TYPE", "CheckOutcome", "CheckResult", "check", "grade_namespace", "run_check"]
@@ -152,15 +152,11 @@ def _failure_message(exc: BaseException) -> str:
     return f"your code raised {type(exc).__name__}" + (f": {text}" if text else "")
 
 
-def run_check(item: Check, candidate: object, watch: DelegationWatch | None = None) -> CheckOutcome:
-    """Run one check in a daemon thread, failing it if it takes longer than ``item.timeout``.
-
-    ``watch`` (if any) sees the calls that thread makes into reference implementations.
-    """
+def run_check(item: Check, candidate: object) -> CheckOutcome:
+    """Run one check in a daemon thread, failing it if it takes longer than ``item.timeout``."""
     box: dict[str, BaseException | None] = {}
 
     def target() -> None:
-        install(watch)
         try:
             item.fn(candidate)
             box["error"] = None
@@ -204,12 +200,13 @@ def check(exercise_id: str, candidate: object, *, only: Iterable[str] | None = N
         prepare_clients()
     outcomes: list[CheckOutcome] = []
     timed_out = False
+    # The watch is on every thread started in the block: each check's, and the candidate's own.
     with watching(exercise_id, candidate) as watch:
         for item in checks:
             if timed_out:  # a stuck check may still hold the CPU: the rest would time out too
                 outcomes.append(CheckOutcome(item.name, False, _NOT_RUN, item.hint))
                 continue
-            outcome = run_check(item, candidate, watch)
+            outcome = run_check(item, candidate)
             timed_out = outcome.timed_out
             outcomes.append(outcome)
     delegates_to = watch.found if watch is not None else []
