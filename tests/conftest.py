@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
+import threading
+import time
+from collections.abc import Callable, Iterator
 
 import pytest
 
@@ -18,6 +20,37 @@ def clean_environ(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
         if name.startswith(_ISOLATED_PREFIXES) or name.endswith("_API_KEY"):
             monkeypatch.delenv(name, raising=False)
     yield
+
+
+@pytest.fixture
+def sleeps_of_this_thread(monkeypatch: pytest.MonkeyPatch) -> Callable[..., list[float]]:
+    """Patch ``time.sleep`` so that this test's thread records its sleeps instead of sleeping.
+
+    ``time.sleep`` is one function for the whole process: threads an earlier test left running
+    (a check's candidate still waiting for its turn) keep sleeping for real and are not recorded,
+    so the list holds exactly the sleeps of the code under test. ``start(up_to=s)`` makes each
+    recorded sleep also last for real, at most ``s`` seconds.
+    """
+    real_sleep = time.sleep
+    me = threading.get_ident()
+    slept: list[float] = []
+    cap = [0.0]
+
+    def sleep(seconds: float) -> None:
+        if threading.get_ident() != me:
+            real_sleep(seconds)
+            return
+        slept.append(seconds)
+        if cap[0] > 0:
+            real_sleep(min(seconds, cap[0]))
+
+    monkeypatch.setattr(time, "sleep", sleep)
+
+    def start(up_to: float = 0.0) -> list[float]:
+        cap[0] = up_to
+        return slept
+
+    return start
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import importlib.util
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 from types import ModuleType
 
@@ -99,15 +100,10 @@ def test_a_clean_row_passes_and_too_long_a_wait_fails() -> None:
     assert not bench.summarise([CallResult(plan, True, 2, ((0.111, rate),))]).passes()
 
 
-def test_the_sdks_own_retry_sleep_is_recorded_not_slept(monkeypatch: pytest.MonkeyPatch) -> None:
-    really_slept: list[float] = []
-    real_sleep = time.sleep
-
-    def sleep(seconds: float) -> None:
-        really_slept.append(seconds)
-        real_sleep(min(seconds, 0.01))
-
-    monkeypatch.setattr(time, "sleep", sleep)
+def test_the_sdks_own_retry_sleep_is_recorded_not_slept(
+    sleeps_of_this_thread: Callable[..., list[float]],
+) -> None:
+    really_slept = sleeps_of_this_thread(up_to=0.01)
     with FakeProvider(fault_retry_after=None) as fake:  # type: ignore[arg-type]
         recorder = bench.Recorder(fake)
         client = openai.OpenAI(api_key="sk-test-0000", max_retries=2)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import sys
 import threading
 import time
+from typing import Any
 
 from wrong_answers.ex05_rate_limiter import (
     ConditionLimiter,
@@ -86,3 +87,22 @@ def test_a_stuck_thread_does_not_hold_run_interleaved_past_its_timeout() -> None
     assert threads[0].is_alive() and time.monotonic() - started < 5
     release.set()
     threads[0].join(5)
+
+
+def test_the_hook_it_replaces_still_sees_every_call() -> None:
+    """The delegation watch (a profile hook already set) keeps seeing the candidate's calls."""
+    seen: list[str] = []
+
+    def watch(frame: Any, event: str, arg: object) -> None:
+        if event == "call":
+            seen.append(frame.f_code.co_name)
+
+    limiter = TwoBucketLimiter(5, 1_000_000, period=1.0)
+    sys.setprofile(watch)
+    try:
+        with sleeps_holding_a_lock(candidate_locks(limiter)):
+            limiter.acquire(1)
+        assert sys.getprofile() is watch
+    finally:
+        sys.setprofile(None)
+    assert "acquire" in seen and "refill" in seen

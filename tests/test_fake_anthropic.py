@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from typing import Any
 
@@ -355,12 +355,11 @@ def test_quota_is_spend_limit_error(fake: FakeProvider) -> None:
 
 
 def test_sdk_retry_honours_retry_after_ms(
-    fake: FakeProvider, monkeypatch: pytest.MonkeyPatch
+    fake: FakeProvider, sleeps_of_this_thread: Callable[..., list[float]]
 ) -> None:
     sdk = client(max_retries=2)
     create(sdk)
-    slept: list[float] = []
-    monkeypatch.setattr(anthropic._base_client.time, "sleep", slept.append)
+    slept = sleeps_of_this_thread()
     fake.fail_next(529, retry_after_ms=5)
     message = create(sdk)
     assert message.content[0].text

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import httpx2
@@ -414,12 +414,11 @@ def test_fault_for_other_provider_waits(fake: FakeProvider) -> None:
 
 
 def test_sdk_retry_honours_retry_after_ms(
-    fake: FakeProvider, monkeypatch: pytest.MonkeyPatch
+    fake: FakeProvider, sleeps_of_this_thread: Callable[..., list[float]]
 ) -> None:
     sdk = client(max_retries=2)
     sdk.chat.completions.with_raw_response.create(model=MODEL, messages=ASK)
-    slept: list[float] = []
-    monkeypatch.setattr(openai._base_client.time, "sleep", slept.append)
+    slept = sleeps_of_this_thread()
     fake.fail_next(429, retry_after_ms=5)
     raw = sdk.chat.completions.with_raw_response.create(model=MODEL, messages=ASK)
     assert slept == [0.005]  # the header's 5 ms, not the SDK's own 0.375-0.5 s backoff

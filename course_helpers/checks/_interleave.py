@@ -215,13 +215,18 @@ def sleeps_holding_a_lock(locks: list[Any]) -> Iterator[list[str]]:
 
     A wait is a call of ``time.sleep`` or of ``Condition.wait`` / ``Event.wait`` (a condition's
     own lock does not count: waiting on it releases it). The profile hook is this thread's
-    only, and the previous one is restored on the way out, failure or not.
+    only; it passes every event on to the hook it replaces (the delegation watch) and restores
+    that one on the way out, failure or not.
     """
     found: list[str] = []
     condition_wait = threading.Condition.wait.__code__
     event_wait = threading.Event.wait.__code__
 
+    previous = sys.getprofile()
+
     def hook(frame: FrameType, event: str, arg: Any) -> None:
+        if previous is not None:  # the delegation watch, if it is on: keep it informed
+            previous(frame, event, arg)
         if event == "c_call" and arg is time.sleep:
             if any(_held(lock) for lock in locks):
                 found.append("time.sleep() while holding the lock")
@@ -231,7 +236,6 @@ def sleeps_holding_a_lock(locks: list[Any]) -> Iterator[list[str]]:
             if any(_held(lock) for lock in locks if lock is not released):
                 found.append(f"{frame.f_code.co_qualname}() while holding another lock")
 
-    previous = sys.getprofile()
     sys.setprofile(hook)
     try:
         yield found
