@@ -21,12 +21,14 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from types import CodeType, FrameType
-from typing import Any
+from typing import Any, Literal
 
 __all__ = ["candidate_files", "candidate_locks", "run_interleaved", "sleeps_holding_a_lock"]
 
 PATIENCE = 0.25
 """Seconds a thread waits for its turn before deciding the holder is blocked (a lock, a sleep)."""
+
+ProfileEvent = Literal["call", "return", "c_call", "c_return", "c_exception"]
 
 _LOCK = type(threading.Lock())
 _RLOCK = type(threading.RLock())
@@ -224,7 +226,7 @@ def sleeps_holding_a_lock(locks: list[Any]) -> Iterator[list[str]]:
 
     previous = sys.getprofile()
 
-    def hook(frame: FrameType, event: str, arg: Any) -> None:
+    def hook(frame: FrameType, event: ProfileEvent, arg: Any) -> None:
         if previous is not None:  # the delegation watch, if it is on: keep it informed
             previous(frame, event, arg)
         if event == "c_call" and arg is time.sleep:
