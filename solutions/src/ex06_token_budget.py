@@ -19,12 +19,22 @@
 #         """Record `tokens`; raise BudgetExceeded (recording nothing) if they do not fit."""
 # ```
 #
-# `now` is the clock: call it whenever you need the time (the checks pass a frozen one).
+# * `now` is the clock: call it whenever you need the time (the checks pass a frozen one).
+# * The day and the month are those of the datetime `now()` returns, **in its own time zone**:
+#   take `now().date()` as it is, never convert it to UTC or to the machine's zone. (A budget
+#   for a team in Kathmandu resets at midnight in Kathmandu.)
+# * `spend` raises `BudgetExceeded`, the class defined below, when the tokens do not fit
+#   today's **or** this month's limit, and then records nothing in either total. A request of
+#   exactly what is left fits.
+# * Many threads share one budget: two threads must never both spend the last 50 tokens.
 #
 # **How you are checked.** `check("ex06_token_budget", Budget)` moves a frozen clock through the
 # calendar and calls your budget only at the moments that matter: the last second before
-# midnight and midnight itself; morning and evening of one day; 15 January and 15 February with
-# no call in between; 31 January, 1 February and 20 February; January 2026 and January 2027.
+# midnight and midnight itself; morning and evening of one day; 15 January and 15 February, and
+# 10 March 2026 and 10 March 2027, with no call in between; 31 January, 1 February and
+# 20 February; January 2026 and January 2027. The clock's datetimes carry time zones no
+# machine uses (UTC−03:17, UTC+07:41). Four threads then call `spend(50)` on a daily 100,
+# switched after every line of your code, so a race shows every time.
 
 # %%
 import threading
