@@ -5,25 +5,11 @@ check fails on the stub ``tools/make_exercises.py`` generates from it, and each 
 answer fails at least the checks it is meant to be caught by. No kernels: the solutions' code
 cells are executed here, minus their ``setup()`` and ``check(...)`` calls.
 
-What each exercise's checks catch (tests/wrong_answers/ has the code):
-
-- ex01_first_calls: SDK fields copied as they are (raw stop reasons, no max_tokens to openai);
-  output tokens taken from total_tokens.
-- ex02_stream_collector: ``chunk.choices[0]`` (IndexError on the usage-only chunk) and output
-  tokens read from message_start; ``.text`` read from every block delta (a thinking block first).
-- ex03_classify_errors: decisions by HTTP status (quota retried, in-stream overloaded not,
-  retry-after-ms ignored, dropped connections not retried); the SDK's classes trusted (quota
-  retried); retry-after never read.
-- ex04_retry: the textbook loop (retries a 400 and a quota, no jitter, sleeps after the last
-  attempt); retry-after ignored; a last useless wait; no jitter; ``time.sleep`` instead of
-  ``sleep=``; a default ``sleep`` that never waits.
-- ex05_rate_limiter: the seed's requests-only limiter (429s on a token-bound workload, no
-  ValueError); a bucket that ignores `period` and refills per minute (wastes most of the limit).
-- ex06_token_budget: the seed's TokenBudget (15 Jan -> 15 Feb "same day", Jan 2026 -> Jan 2027
-  "same month", spends past the limit); rolling 24 h / 30 days instead of the calendar.
-- ex07_multi_provider: falls back on any exception (even a 400); never falls back; sends every
-  model to openai; returns None when both providers fail.
-- ex08_rpm_vs_tpm: counts only the prompt; rounds up; returns a float.
+The wrong and right answers live in ``tests/wrong_answers/``, one module per exercise: each
+wrong answer is labelled with the mistake it makes and the checks that must catch it, and each
+right answer is built differently from the solution (tenacity, a condition variable, GCRA, SDK
+accumulators, ``with stream:``...). Exercise-specific machinery (real SDK streams, forced
+interleaving, time zones) is tested in ``tests/test_checks_exNN.py``.
 """
 
 from __future__ import annotations
