@@ -277,6 +277,10 @@ _ANTHROPIC_TYPES: dict[str, type[LLMError]] = {  # error.type
     "invalid_request_error": InvalidRequestError,
 }
 
+# A type that only says "the request failed": the status decides when it is one the SDKs retry.
+_GENERIC_TYPES = frozenset({"invalid_request_error"})
+_RETRIED_STATUSES = frozenset({408, 409})
+
 _STATUSES: dict[int, type[LLMError]] = {
     400: InvalidRequestError,
     401: AuthenticationError,
@@ -372,9 +376,12 @@ def _classify_api_error(exc: BaseException, provider: ProviderName) -> LLMError:
 
     error_type, code, detail, param = _read_body(body, provider)
     codes, types = _TABLES[provider]
+    by_type = types.get(error_type or "")
+    if error_type in _GENERIC_TYPES and status in _RETRIED_STATUSES:
+        by_type = None  # "invalid_request_error" on a 408/409: the status says more
     cls = (
         codes.get(code or "")
-        or types.get(error_type or "")
+        or by_type
         or (_STATUSES.get(status) if status is not None else None)
         or (ServerError if status is not None and status >= 500 else None)
     )

@@ -440,6 +440,9 @@ def test_missing_openai_key_at_construction() -> None:
         (404, "not_found_error", None, NotFoundError, False),
         (413, "request_too_large", None, InvalidRequestError, False),
         (400, "invalid_request_error", None, InvalidRequestError, False),
+        # The generic type does not override a status the SDKs retry.
+        (408, "invalid_request_error", None, RequestTimeoutError, True),
+        (409, "invalid_request_error", None, ConflictError, True),
     ],
 )
 def test_anthropic_status_errors(
