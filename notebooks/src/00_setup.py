@@ -1,4 +1,37 @@
 # %% [markdown]
+# # Module 2 · LLM API Integration
+#
+# *Module 2 of 12 · Building AI-Powered Applications · about 5 hours*
+#
+# **Learning objectives** (the module's own). By the end of this module, you will be able to:
+#
+# 1. Authenticate and connect to OpenAI and Anthropic APIs
+# 2. Handle streaming responses for real-time output
+# 3. Implement proper error handling and retry logic
+# 4. Manage rate limits and quotas effectively
+# 5. Build a production-ready API integration layer
+#
+# **Why.** In the module's words: "API integration is the foundation of every AI application.
+# While it may seem simple to make an API call, production systems require handling dozens of
+# edge cases: timeouts, rate limits, model unavailability, streaming responses, and graceful
+# degradation." Each of those edge cases happens in a cell of this course, with no key needed.
+#
+# | notebook | the module's section | exercises | time |
+# |---|---|---|---|
+# | 00 · Setup (this one) | 1 and 2: setting up, keys | | 15 min |
+# | [01 · OpenAI](01_openai.ipynb) | 1. OpenAI API Deep Dive | [ex01](../exercises/ex01_first_calls.ipynb) | 35 min |
+# | [02 · Anthropic](02_anthropic.ipynb) | 2. Anthropic Claude API Integration | | 25 min |
+# | [03 · Streaming](03_streaming.ipynb) | 3. Streaming Responses | [ex02](../exercises/ex02_stream_collector.ipynb) | 35 min |
+# | [04 · Errors and retries](04_errors_and_retries.ipynb) | 4. Error Handling and Retries | [ex03](../exercises/ex03_classify_errors.ipynb), [ex04](../exercises/ex04_retry.ipynb) | 50 min |
+# | [05 · Rate limits](05_rate_limits.ipynb) | 5. Rate Limiting and Quota Management | [ex05](../exercises/ex05_rate_limiter.ipynb), [ex06](../exercises/ex06_token_budget.ipynb), [ex08](../exercises/ex08_rpm_vs_tpm.ipynb) | 55 min |
+# | [06 · Integration layer](06_integration_layer.ipynb) | 6. Building an API Integration Layer | [ex07](../exercises/ex07_multi_provider.ipynb) | 45 min |
+# | [07 · Best practices](07_best_practices.ipynb) | 7. Best Practices | | 20 min |
+# | [08 · Knowledge check](08_knowledge_check.ipynb) | Key Takeaways, Knowledge Check, Module 3 | | 20 min |
+#
+# Where the module's own code has a defect, the notebook runs that code as the module prints it,
+# shows what really happens, and then does better.
+
+# %% [markdown]
 # # 00 · Setup: from nothing to a first call to each provider
 #
 # By the end of this notebook you will have:
@@ -217,6 +250,6 @@ if course.fake is not None:
 # %% [markdown]
 # ## Next
 #
-# You are set up. Next, `01_openai.ipynb` explores every parameter of a chat completion and the
-# response object field by field. If you have keys, put them in `.env`, restart the kernel and
+# You are set up. Next, [`01_openai.ipynb`](01_openai.ipynb) explores every parameter of a chat
+# completion and the response object field by field. If you have keys, put them in `.env`, restart the kernel and
 # run this notebook again: the banner will say **live**.

@@ -1,18 +1,21 @@
 # %% [markdown]
 # # 08 · Knowledge check
 #
-# Five questions, one for each of the module's knowledge-check items: the two providers' APIs,
-# streaming, errors and retries, rate limits and budgets, and the integration layer. Each is
-# answered in a cell with `answer("q1", "b")`: you learn at once whether you are right, why, and
-# which exercise practises it. Nothing is graded here; the exercises are where you build it.
+# The module ends with a knowledge check: "Before moving on, ensure you can:" five things. Each is
+# below as the module states it, with where the course shows it and the exercise whose
+# automatic checks prove you can do it.
 #
-# | item | question | practise it in |
-# |---|---|---|
-# | 1. OpenAI vs Anthropic request and response shapes | q1 | `exercises/ex01_first_calls` |
-# | 2. Streaming, and usage at the end of a stream | q2 | `exercises/ex02_stream_collector` |
-# | 3. Which errors to retry, and how long to wait | q3 | `ex03_classify_errors`, `ex04_retry` |
-# | 4. RPM vs TPM, limiters and token budgets | q4 | `ex08_rpm_vs_tpm`, `ex05`, `ex06` |
-# | 5. A multi-provider layer with fallbacks | q5 | `exercises/ex07_multi_provider` |
+# | the module's item | shown in | proved by | question |
+# |---|---|---|---|
+# | 1. Make basic requests to both OpenAI and Anthropic APIs | [01](01_openai.ipynb), [02](02_anthropic.ipynb) | [ex01](../exercises/ex01_first_calls.ipynb) | q1 |
+# | 2. Implement streaming for real-time output | [03](03_streaming.ipynb) | [ex02](../exercises/ex02_stream_collector.ipynb) | q2 |
+# | 3. Handle common error types with proper retries | [04](04_errors_and_retries.ipynb) | [ex03](../exercises/ex03_classify_errors.ipynb), [ex04](../exercises/ex04_retry.ipynb) | q3 |
+# | 4. Explain the difference between RPM and TPM limits | [05](05_rate_limits.ipynb) | [ex08](../exercises/ex08_rpm_vs_tpm.ipynb), [ex05](../exercises/ex05_rate_limiter.ipynb), [ex06](../exercises/ex06_token_budget.ipynb) | q4 |
+# | 5. Build a multi-provider LLM client | [06](06_integration_layer.ipynb) | [ex07](../exercises/ex07_multi_provider.ipynb) | q5 |
+#
+# The five questions are a quick self-test, one per item. Each is answered in a cell with
+# `answer("q1", "b")`: you learn at once whether you are right, why, and which exercise
+# practises it. Nothing is graded here; the exercises are where you build it.
 
 # %%
 from course_helpers import setup
@@ -108,8 +111,37 @@ answer("q4", "")
 answer("q5", "")
 
 # %% [markdown]
-# ## Next
+# ## The exercises
 #
 # Each exercise in `exercises/` opens with its goal, the API to write and the check that grades
 # it: `check("ex04_retry", retry_call)` shows a panel with every check, and for each failure what
-# was expected, what happened, and a hint. Start with `exercises/ex01_first_calls.ipynb`.
+# was expected, what happened, and a hint. Start with
+# [`exercises/ex01_first_calls.ipynb`](../exercises/ex01_first_calls.ipynb). Previous notebook:
+# [07 · Best practices](07_best_practices.ipynb).
+
+
+# %% [markdown]
+# ## The module's key takeaways
+#
+# As the module states them, with where the course puts each to the test:
+#
+# 1. **Master both providers** - OpenAI and Anthropic have different APIs; know both
+#    ([01](01_openai.ipynb), [02](02_anthropic.ipynb): the two request and response shapes side
+#    by side).
+# 2. **Always implement streaming** - Users expect real-time feedback ([03](03_streaming.ipynb):
+#    time to first token against total time).
+# 3. **Handle errors gracefully** - Retries with backoff are essential
+#    ([04](04_errors_and_retries.ipynb): which errors a retry can fix, and which it only repeats).
+# 4. **Manage rate limits** - Client-side limiting prevents 429 errors ([05](05_rate_limits.ipynb):
+#    a limiter prevents them only when it counts what the provider counts, requests *and* tokens).
+# 5. **Build an abstraction layer** - Don't tie your app to one provider
+#    ([06](06_integration_layer.ipynb): one call shape, fallbacks under an outage).
+# 6. **Log everything** - You need visibility into API usage and costs
+#    ([07](07_best_practices.ipynb): logging and monitoring with request ids).
+#
+# ## Next module
+#
+# The module's preview: "In **Module 3: Prompt Engineering for Applications**, you'll learn to
+# build dynamic prompts, parse structured outputs, and implement function calling / tool use."
+#
+# *Module 2 of 12 | Building AI-Powered Applications | Duration: 5 hours*
