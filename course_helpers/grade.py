@@ -31,7 +31,13 @@ import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
-from course_helpers.grading.batch import Settings, available_cpus, grade, load_registry
+from course_helpers.grading.batch import (
+    Settings,
+    available_cpus,
+    exercises_in,
+    grade,
+    load_registry,
+)
 from course_helpers.grading.execute import Limits
 from course_helpers.grading.pristine import PristinePackage
 from course_helpers.grading.report import (
@@ -42,6 +48,7 @@ from course_helpers.grading.report import (
     write_csv,
     write_json,
 )
+from course_helpers.grading.sandbox import ResourceLimits, SandboxUnavailable, sandbox_problem
 from course_helpers.grading.submissions import Submission, find_submissions
 
 __all__ = ["build_parser", "main"]
@@ -58,6 +65,35 @@ def _fraction(text: str) -> float:
     value = float(text)
     if not 0 <= value <= 1:
         raise argparse.ArgumentTypeError(f"must be a fraction between 0 and 1, got {text}")
+    return value
+
+
+_UNITS = {"": 1, "K": 1024, "M": 1024**2, "G": 1024**3}
+
+
+def _size(text: str) -> int:
+    """``2G``, ``512M``, ``100K`` or bytes; 0 means no limit."""
+    number, unit = text.strip().upper().rstrip("IB") or "0", ""
+    if number[-1:] in _UNITS:
+        number, unit = number[:-1], number[-1]
+    try:
+        value = int(float(number) * _UNITS[unit])
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"must be a size like 2G, 512M or a number of bytes, got {text}"
+        ) from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"must not be negative, got {text}")
+    return value
+
+
+def _seconds(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"must be whole seconds, got {text}") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"must not be negative, got {text}")
     return value
 
 
@@ -125,6 +161,34 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="SCORE",
         help="exit 1 if any learner's score (passed/total, 0-1) is below SCORE (for CI)",
     )
+    defaults = ResourceLimits()
+    parser.add_argument(
+        "--memory",
+        type=_size,
+        default=defaults.memory,
+        metavar="SIZE",
+        help="address space per kernel, like 2G or 512M; 0 for none (default: 2G)",
+    )
+    parser.add_argument(
+        "--cpu-time",
+        type=_seconds,
+        default=defaults.cpu_seconds,
+        metavar="SECONDS",
+        help="CPU seconds per kernel process; 0 for none (default: %(default)s)",
+    )
+    parser.add_argument(
+        "--file-size",
+        type=_size,
+        default=defaults.file_size,
+        metavar="SIZE",
+        help="largest file a notebook may write, like 256M; 0 for none (default: 256M)",
+    )
+    parser.add_argument(
+        "--no-sandbox",
+        action="store_true",
+        help="run kernels without bubblewrap, as your user: only for notebooks you trust "
+        "(a notebook could then read, change or stop anything you can)",
+    )
     parser.add_argument("-q", "--quiet", action="store_true", help="no progress lines on stderr")
     return parser
 
@@ -164,15 +228,24 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser.error("no notebooks found in " + ", ".join(args.submissions))
     if args.workers < 1:
         parser.error("-j/--workers must be at least 1")
+    if not args.no_sandbox:
+        problem = sandbox_problem()
+        if problem is not None:
+            parser.error(
+                f"refusing to run untrusted notebooks unsandboxed: {problem} "
+                "(or pass --no-sandbox for notebooks you trust)"
+            )
 
     settings = Settings(
         limits=Limits(
             cell_timeout=args.cell_timeout,
             notebook_timeout=args.notebook_timeout,
             output_cap=args.output_cap,
+            resources=ResourceLimits(args.memory, args.cpu_time, args.file_size),
         ),
         workers=min(args.workers, available_cpus()),
         exercises=tuple(args.exercise),
+        sandbox=not args.no_sandbox,
     )
     # The snapshot comes first: nothing a notebook does can reach it.
     pristine = PristinePackage.snapshot(settings.checks_module.partition(".")[0])
@@ -183,7 +256,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             f"unknown exercise {', '.join(unknown)}; the exercises are "
             + ", ".join(sorted(registry.check_names))
         )
-    graded = settings.exercises or tuple(registry.check_seconds)
+    graded = exercises_in(submissions, settings, registry)  # only these can be slow here
     budgets = {item: registry.budget([item], args.cell_timeout) for item in graded}
     slowest = max(budgets, key=budgets.__getitem__, default=None)
     if slowest is not None and budgets[slowest] > args.notebook_timeout:
@@ -208,6 +281,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("interrupted: every kernel the grader started was stopped", file=sys.stderr)
         return 130
+    except SandboxUnavailable as exc:
+        parser.error(f"refusing to run untrusted notebooks unsandboxed: {exc}")
     finally:
         if in_main_thread:
             signal.signal(signal.SIGTERM, previous)
@@ -223,6 +298,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             "notebook_timeout": args.notebook_timeout,
             "output_cap": args.output_cap,
             "exercise": list(settings.exercises),
+            "sandbox": settings.sandbox,
+            "memory": args.memory,
+            "cpu_time": args.cpu_time,
+            "file_size": args.file_size,
         },
     )
     write_json(data, args.json)

@@ -227,8 +227,8 @@ def test_no_kernel_and_no_temporary_folder_is_left_behind(graded: Graded) -> Non
 
 
 def test_tampering_happened_and_did_not_change_the_grade(graded: Graded) -> None:
-    # ivan's cells ran without error: the installed package really was edited...
-    assert "# TAMPERED" in graded.installed_runner.read_text(encoding="utf-8")
+    # ivan's cells ran without error, yet the sandbox never let him reach the installed package...
+    assert "# TAMPERED" not in graded.installed_runner.read_text(encoding="utf-8")
     ivan = graded.of("ivan")
     assert {row["cell_errors"] for row in ivan} == {""}
     # ...yet he is graded as the stub he is, with the real checks' names, not the forged one.
@@ -300,7 +300,9 @@ def test_editing_the_private_copy_is_detected(
     private = tmp_path / "tmp"
     private.mkdir()
     monkeypatch.setattr("tempfile.tempdir", str(private))
-    settings = Settings(limits=Limits(cell_timeout=CELL_TIMEOUT, notebook_timeout=60), workers=1)
+    settings = Settings(  # the sandbox mounts the copy read-only: this is the unsandboxed guard
+        limits=Limits(cell_timeout=CELL_TIMEOUT, notebook_timeout=60), workers=1, sandbox=False
+    )
     rows = grade(
         find_submissions([tmp_path]),
         settings,

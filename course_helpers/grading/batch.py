@@ -6,7 +6,7 @@ import importlib
 import os
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor, as_completed
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from course_helpers.grading.execute import (
@@ -18,21 +18,26 @@ from course_helpers.grading.execute import (
 )
 from course_helpers.grading.pristine import PristinePackage
 from course_helpers.grading.report import Row, rows_for
+from course_helpers.grading.sandbox import require_bwrap
 from course_helpers.grading.submissions import Submission, exercises_for
 
-__all__ = ["Registry", "Settings", "available_cpus", "grade", "load_registry"]
+__all__ = ["Registry", "Settings", "available_cpus", "exercises_in", "grade", "load_registry"]
 
 _DEFAULT_CHECK_TIMEOUT = 5.0
 
 
 @dataclass(frozen=True)
 class Settings:
-    """How to grade: limits, workers, an optional exercise override, where the checks live."""
+    """How to grade: limits, workers, an optional exercise override, where the checks live.
+
+    ``sandbox`` runs every kernel in bubblewrap; turn it off only for notebooks you trust.
+    """
 
     limits: Limits = field(default_factory=Limits)
     workers: int = 2
     exercises: tuple[str, ...] = ()
     checks_module: str = "course_helpers.checks"
+    sandbox: bool = True
 
 
 @dataclass(frozen=True)
@@ -69,6 +74,26 @@ def available_cpus() -> int:
         return max(1, os.cpu_count() or 1)
 
 
+def _exercise_ids(
+    submission: Submission, notebook: Any, settings: Settings, registry: Registry
+) -> list[str]:
+    """The exercises ``submission`` is graded on (``notebook``: what ``read_notebook`` gave)."""
+    metadata = {} if isinstance(notebook, Execution) else notebook.metadata
+    return list(exercises_for(metadata, submission.path, registry.check_names, settings.exercises))
+
+
+def exercises_in(
+    submissions: Sequence[Submission], settings: Settings, registry: Registry
+) -> list[str]:
+    """Every exercise some submission will be graded on, in the registry's order."""
+    found = {
+        item
+        for submission in submissions
+        for item in _exercise_ids(submission, read_notebook(submission.path), settings, registry)
+    }
+    return [item for item in registry.check_names if item in found]
+
+
 def _grade_one(
     submission: Submission,
     settings: Settings,
@@ -77,20 +102,13 @@ def _grade_one(
     base_env: Mapping[str, str] | None,
 ) -> list[Row]:
     notebook = read_notebook(submission.path)
+    ids = _exercise_ids(submission, notebook, settings, registry)
     if isinstance(notebook, Execution):
-        ids = exercises_for({}, submission.path, registry.check_names, settings.exercises)
         return rows_for(submission, ids, notebook, registry.check_names, settings.limits)
-    ids = exercises_for(
-        notebook.metadata, submission.path, registry.check_names, settings.exercises
-    )
     if not ids:
         return rows_for(submission, ids, Execution(), registry.check_names, settings.limits)
-    limits = settings.limits
-    limits = Limits(
-        cell_timeout=limits.cell_timeout,
-        notebook_timeout=limits.notebook_timeout,
-        grading_timeout=registry.budget(ids, limits.cell_timeout),
-        output_cap=limits.output_cap,
+    limits = replace(
+        settings.limits, grading_timeout=registry.budget(ids, settings.limits.cell_timeout)
     )
     run = run_notebook(
         notebook,
@@ -100,6 +118,7 @@ def _grade_one(
         checks_module=settings.checks_module,
         limits=limits,
         base_env=base_env,
+        sandboxed=settings.sandbox,
     )
     return rows_for(submission, ids, run, registry.check_names, settings.limits)
 
@@ -116,8 +135,12 @@ def grade(
     """Grade every submission, ``settings.workers`` at a time; rows in submission order.
 
     The checks' package is snapshotted before the first notebook runs. On Ctrl+C (or any
-    exception) every kernel still running is killed before the exception propagates.
+    exception) every kernel still running is killed before the exception propagates. With
+    ``settings.sandbox``, it raises ``SandboxUnavailable`` before any notebook runs when bwrap
+    cannot be used here.
     """
+    if settings.sandbox:
+        require_bwrap()
     if pristine is None:
         pristine = PristinePackage.snapshot(settings.checks_module.partition(".")[0])
     if registry is None:

@@ -6,6 +6,10 @@ cell gets ``grading_timeout`` (enough for all its checks to time out); the whole
 ``notebook_timeout``, enforced by a watchdog thread that SIGKILLs the kernel's process group,
 because an interrupt does nothing to code that ignores SIGINT or loops in C.
 
+Each kernel runs in its own bubblewrap sandbox (``sandbox.py``) unless the caller opts out, in
+a scratch folder of its own: ``work`` (the notebook's folder copy, its cwd), ``home``, and ``k``
+(the connection file and the ``ipc`` sockets the grader talks to it through).
+
 Stored outputs are cleared before the run and never read; the grade is the payload the grading
 cell publishes in *this* run, stamped with a one-time nonce.
 """
@@ -25,7 +29,7 @@ import subprocess
 import tempfile
 import threading
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -34,7 +38,10 @@ import nbformat
 from nbclient import NotebookClient
 from nbclient.exceptions import DeadKernelError
 
+from course_helpers.grading.explain import explain_death, explain_timeout
+from course_helpers.grading.kernel import GradingKernelManager
 from course_helpers.grading.pristine import PristineCopy, PristinePackage
+from course_helpers.grading.sandbox import ResourceLimits, Sandbox, limited_command, require_bwrap
 
 __all__ = [
     "GRADE_MIME",
@@ -88,6 +95,7 @@ class Limits:
     notebook_timeout: float = 180.0
     grading_timeout: float = 60.0
     output_cap: int = 1_000_000
+    resources: ResourceLimits = field(default_factory=ResourceLimits)
 
 
 @dataclass
@@ -105,6 +113,8 @@ class Execution:
     grading_error: str | None = None
     problem: str | None = None
     seconds: float = 0.0
+    explanation: str | None = None
+    """Why a notebook timed out or its kernel died, naming the cell and who stopped it."""
 
 
 class _KernelGroups:
@@ -203,10 +213,25 @@ def _output_size(msg: Mapping[str, Any]) -> int:
     return sum(len(v) if isinstance(v, str) else len(json.dumps(v)) for v in data.values())
 
 
+@dataclass(frozen=True)
+class _Launch:
+    """Where the kernel's connection file goes, and how its command line is wrapped."""
+
+    connection_file: Path
+    wrap: Callable[[list[str]], list[str]]
+    sandboxed: bool
+
+
 class _GradingClient(NotebookClient):
     """nbclient, plus: the kernel's process group, timed-out cells, capped learner output."""
 
-    def setup_grading(self, grading_index: int, output_cap: int, watchdog: _Watchdog) -> None:
+    def setup_grading(
+        self, grading_index: int, output_cap: int, watchdog: _Watchdog, launch: _Launch
+    ) -> None:
+        self.launch = launch
+        self.kernel_process: subprocess.Popen[bytes] | None = None
+        self.cell_started = time.monotonic()
+        self.stopped_at: tuple[int, float] | None = None
         self.grading_index = grading_index
         self.output_cap = output_cap
         self.watchdog = watchdog
@@ -219,9 +244,26 @@ class _GradingClient(NotebookClient):
         self.on_cell_start = self._on_cell_start
         self.on_cell_executed = self._on_cell_executed
 
+    def create_kernel_manager(self) -> GradingKernelManager:
+        self.km = GradingKernelManager(
+            kernel_name=self.kernel_name,
+            transport="ipc",
+            connection_file=str(self.launch.connection_file),
+            wrap=self.launch.wrap,
+            config=self.config,
+        )
+        return self.km
+
+    def freeze(self) -> None:
+        """Note which cell was running, and for how long, when the notebook ran out of time."""
+        self.stopped_at = (self.current_index, time.monotonic() - self.cell_started)
+
     async def async_start_new_kernel(self, **kwargs: Any) -> None:
         await super().async_start_new_kernel(**kwargs)
         provisioner = getattr(self.km, "provisioner", None)
+        process = getattr(provisioner, "process", None)
+        if isinstance(process, subprocess.Popen):
+            self.kernel_process = process
         pgid = getattr(provisioner, "pgid", None) or getattr(provisioner, "pid", None)
         if isinstance(pgid, int):
             self.watchdog.kernel_started(pgid)
@@ -234,6 +276,7 @@ class _GradingClient(NotebookClient):
         return await super()._async_handle_timeout(timeout, cell)
 
     def _on_cell_start(self, cell: nbformat.NotebookNode, cell_index: int) -> None:
+        self.cell_started = time.monotonic()
         self.current_index = cell_index
 
     def _on_cell_executed(
@@ -275,6 +318,7 @@ class _Watchdog:
         self._lock = threading.Lock()
         self._pgid: int | None = None
         self.fired = False
+        self.on_fire: Callable[[], None] | None = None
         self._timer = threading.Timer(seconds, self.fire)
         self._timer.daemon = True
 
@@ -291,6 +335,8 @@ class _Watchdog:
 
     def fire(self) -> None:
         with self._lock:
+            if not self.fired and self.on_fire is not None:
+                self.on_fire()
             self.fired = True
             pgid = self._pgid
         if pgid is not None:
@@ -376,11 +422,15 @@ def run_notebook(
     checks_module: str,
     limits: Limits,
     base_env: Mapping[str, str] | None = None,
+    sandboxed: bool = True,
 ) -> Execution:
     """Execute ``notebook`` (read from ``path``) in a fresh kernel, grade it on ``exercise_ids``.
 
-    It never raises: whatever goes wrong is recorded in the returned ``Execution``.
+    With ``sandboxed`` (the default) the kernel runs inside bubblewrap; it raises
+    ``SandboxUnavailable`` when bwrap cannot be used. Otherwise it never raises: whatever goes
+    wrong is recorded in the returned ``Execution``.
     """
+    bwrap = require_bwrap() if sandboxed else None
     started = time.monotonic()
     result = Execution()
     notebook = copy_module.deepcopy(notebook)
@@ -388,12 +438,16 @@ def run_notebook(
     copy = pristine.materialise()
     try:
         workdir = _copy_workdir(path, scratch)
-        env = kernel_environment(os.environ if base_env is None else base_env, scratch / "ipython")
+        home, channel = scratch / "home", scratch / "k"
+        home.mkdir()
+        channel.mkdir()
+        env = kernel_environment(os.environ if base_env is None else base_env, home / ".ipython")
+        launch = _launch(bwrap, workdir, home, channel, copy, env, limits.resources)
         nonce = secrets.token_hex(16)
         grading_index = _prepare(
             notebook, grading_cell_source(copy, checks_module, exercise_ids, nonce)
         )
-        _execute(notebook, grading_index, workdir, env, limits, result)
+        _execute(notebook, grading_index, workdir, env, limits, result, launch)
         if result.payload is None and not (result.kernel_died or result.notebook_timed_out):
             result.payload = _payload(notebook.cells[grading_index], nonce)
         if not copy.intact(pristine.digest):
@@ -411,6 +465,38 @@ def run_notebook(
     return result
 
 
+def _launch(
+    bwrap: str | None,
+    workdir: Path,
+    home: Path,
+    channel: Path,
+    copy: PristineCopy,
+    env: dict[str, str],
+    resources: ResourceLimits,
+) -> _Launch:
+    """How to start this kernel: rlimits always, inside bwrap unless ``bwrap`` is None.
+
+    In the sandbox, ``import course_helpers`` finds the read-only private copy: the installed
+    package is not mounted, so no notebook can edit what another one imports.
+    """
+    if bwrap is None:
+        return _Launch(
+            channel / "c.json", lambda command: limited_command(command, resources), False
+        )
+    env.update(HOME=str(home), TMPDIR="/tmp", PYTHONPATH=str(copy.root))
+    sandbox = Sandbox(
+        bwrap,
+        workdir=workdir,
+        writable=(workdir, home, channel),
+        read_only=(copy.root,),
+    )
+    return _Launch(
+        channel / "c.json",
+        lambda command: sandbox.command(limited_command(command, resources)),
+        True,
+    )
+
+
 def _execute(
     notebook: nbformat.NotebookNode,
     grading_index: int,
@@ -418,6 +504,7 @@ def _execute(
     env: dict[str, str],
     limits: Limits,
     result: Execution,
+    launch: _Launch,
 ) -> None:
     cell_timeout = max(1, math.ceil(limits.cell_timeout))
     grading_timeout = max(cell_timeout, math.ceil(limits.grading_timeout))
@@ -439,7 +526,8 @@ def _execute(
         record_timing=False,
         resources={"metadata": {"path": str(workdir)}},
     )
-    client.setup_grading(grading_index, limits.output_cap, watchdog)
+    client.setup_grading(grading_index, limits.output_cap, watchdog, launch)
+    watchdog.on_fire = client.freeze
     watchdog.start()
     try:
         asyncio.run(
@@ -470,3 +558,17 @@ def _execute(
     result.grading_error = client.grading_error
     if grading_index in client.timed_out_cells and result.grading_error is None:
         result.grading_error = f"the checks took longer than {grading_timeout} s"
+    if result.notebook_timed_out:
+        result.explanation = explain_timeout(
+            notebook,
+            grading_index,
+            client.stopped_at,
+            client.timed_out_cells,
+            limits.cell_timeout,
+            limits.notebook_timeout,
+        )
+    elif result.kernel_died:
+        process = client.kernel_process
+        result.explanation = explain_death(
+            None if process is None else process.poll(), sandboxed=launch.sandboxed
+        )

@@ -76,11 +76,14 @@ runner.run_check = run_check  # 2. monkeypatch the checks package
 runner.grade_namespace = grade_namespace
 checks_package.grade_namespace = grade_namespace
 installed = Path(runner.__file__)  # 3. write into the installed package
-installed.write_text(
-    installed.read_text()
-    + "\\n\\n# TAMPERED\\ndef run_check(item, candidate):\\n"
-    + "    return CheckOutcome(item.name, True)\\n"
-)
+try:
+    installed.write_text(
+        installed.read_text()
+        + "\\n\\n# TAMPERED\\ndef run_check(item, candidate):\\n"
+        + "    return CheckOutcome(item.name, True)\\n"
+    )
+except OSError:  # the sandbox mounts the package read-only
+    pass
 forged = grade_namespace({{}}, [{EXERCISE!r}])  # 4. forge the grader's payload
 forged["nonce"] = "guessed"
 publish_display_data({{"application/vnd.course-helpers.grade+json": forged}})
