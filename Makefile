@@ -8,7 +8,7 @@ STAMP  := $(VENV)/.installed
 # JupyterLab refuses to run as root unless told (containers, CI)
 ROOT_FLAG := $(if $(filter 0,$(shell id -u)),--allow-root)
 
-.PHONY: lab test lint typecheck generated unit notebooks bench stress clean help
+.PHONY: lab test lint typecheck generated unit notebooks node node-if-present bench stress clean help
 
 help:
 	@echo "make lab    set up .venv and open the course in JupyterLab (offline unless keys are set)"
@@ -24,7 +24,22 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m ipykernel install --sys-prefix --name python3 --display-name "Python 3 (llm-api-course)" >/dev/null
 	@touch $(STAMP)
 
-lab: $(STAMP)
+# The official Node.js SDKs (package-lock.json pins them) for the %%node cells of notebooks 01-03.
+NODE_STAMP := node_modules/.package-lock.json
+$(NODE_STAMP): package.json package-lock.json
+	@command -v npm >/dev/null 2>&1 || { echo "npm not found: install Node.js 20 or newer with npm \
+	(https://nodejs.org, or: sudo apt-get install nodejs npm), then run make again."; exit 1; }
+	npm ci --no-audit --no-fund --loglevel=error
+	@touch $(NODE_STAMP)
+
+node: $(NODE_STAMP)
+
+# make lab works without Node.js: the %%node cells then say, in one line, how to get it.
+node-if-present:
+	@if command -v npm >/dev/null 2>&1; then $(MAKE) --no-print-directory $(NODE_STAMP); \
+	else echo "Node.js not found: the notebooks' Node.js cells will say how to install it."; fi
+
+lab: $(STAMP) node-if-present
 	$(BIN)/jupyter lab --ServerApp.root_dir=. $(ROOT_FLAG) $(LAB_ARGS) notebooks/00_setup.ipynb
 
 lint: $(STAMP)
@@ -40,14 +55,14 @@ generated: $(STAMP)
 	$(BIN)/python tools/build_notebooks.py --dir solutions --check
 	$(BIN)/python tools/make_exercises.py --check
 
-unit: $(STAMP)
+unit: $(STAMP) $(NODE_STAMP)
 	$(BIN)/python -m pytest -q -n 2 tests
 
 # nbval compares every committed output; the environment makes the run offline, fast and
 # independent of the learner's own .env and keys.
 NBVAL_ENV := env -u OPENAI_API_KEY -u ANTHROPIC_API_KEY COURSE_MODE=offline COURSE_DOTENV=none \
 	COURSE_FAKE_LATENCY=0 IPYTHONDIR=$(CURDIR)/tools/ipython MPLBACKEND=Agg
-notebooks: $(STAMP)
+notebooks: $(STAMP) $(NODE_STAMP)
 	$(NBVAL_ENV) $(BIN)/python -m pytest -q -p no:cacheprovider -n 2 --dist loadfile \
 	  --nbval --nbval-current-env --nbval-cell-timeout=120 \
 	  --nbval-sanitize-with notebooks/sanitize.cfg notebooks solutions
@@ -62,4 +77,4 @@ stress: $(STAMP)
 	$(BIN)/python tools/stress.py $(STRESS_ARGS)
 
 clean:
-	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .stress
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .stress node_modules
