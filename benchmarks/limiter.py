@@ -14,8 +14,10 @@ Rows, each repeated ``--runs`` times (medians and the worst run are reported):
   the default headroom is for;
 
 then, once, on the token-bound limits: ``LLMClient`` given a default ``RateLimiter`` (its retries
-hide 429s, so they are counted at the provider), the seed's ``RateLimiter`` (requests only) and
-``aiolimiter.AsyncLimiter`` (one limiter for requests, one acquiring the tokens).
+hide 429s, so they are counted at the provider), the module's ``RateLimiter`` (requests only;
+``course_helpers.seed.ratelimit`` verbatim, its 60 s window run as one period by
+``seed.clocked.ClockedRateLimiter``) and ``aiolimiter.AsyncLimiter`` (one limiter for requests,
+one acquiring the tokens).
 
 Utilisation is what the provider admitted of the binding limit divided by the most it could admit
 in the run (a full bucket at the start plus the refill over the run); 429s are counted by the
@@ -51,7 +53,7 @@ from course_helpers.client import LLMClient
 from course_helpers.fake import FakeProvider
 from course_helpers.fake.core import FakeCall
 from course_helpers.ratelimit import RateLimiter
-from course_helpers.seed.ratelimit import RateLimiter as SeedRateLimiter
+from course_helpers.seed.clocked import ClockedRateLimiter
 from course_helpers.tokens import estimate_tokens
 
 PERIOD = 1.0  # seconds: the provider's "minute", shortened so a run spans many periods
@@ -296,8 +298,8 @@ def llm_client(limits: Limits, seconds: float, workers: int = 8) -> Result:
         return tally(fake, limits, start, seconds, Sent())
 
 
-def seed_threads(limits: Limits, seconds: float) -> Result:
-    limiter = SeedRateLimiter(limits.rpm, period=PERIOD)
+def module_threads(limits: Limits, seconds: float) -> Result:
+    limiter = ClockedRateLimiter(limits.rpm, period=PERIOD)  # the module's code, minute = PERIOD
     return run_threads(limits, lambda item: limiter.wait_if_needed(), seconds)
 
 
@@ -357,7 +359,7 @@ def main() -> None:
                 report(name, workers, limits, results, seconds)
     comparisons: list[tuple[str, str, Callable[[Limits, float], Result]]] = [
         ("LLMClient + RateLimiter", "8 threads", llm_client),
-        ("seed RateLimiter (rpm)", "8 threads", seed_threads),
+        ("module RateLimiter (rpm)", "8 threads", module_threads),
         (f"aiolimiter {version('aiolimiter')}", "64 tasks", aiolimiter_tasks),
     ]
     for name, workers, run in comparisons:

@@ -15,10 +15,11 @@ succeeds. The calls go through the real ``openai`` / ``anthropic`` SDKs to the i
 ``FakeProvider``; the provider is reset and its faults scripted (``fail_next``) before each call.
 
 Strategies: ours (``course_helpers.retry.call_with_retry``, default ``RetryPolicy``, SDK
-``max_retries=0``); the seed's ``call_llm_with_retry`` as shipped (it keeps the SDK's default
+``max_retries=0``); the module's ``call_llm_with_retry`` (``course_helpers.seed.retry``, verbatim:
+model ``gpt-4o``, 3 attempts, 1 s then 2 s) on a client as the module builds it (the SDK's default
 ``max_retries=2`` underneath) and with the SDK's retries off; the SDK's built-in retries alone with
-``max_retries=2`` (its default) and ``max_retries=4`` (the same 5 attempts as ours). The seed
-speaks OpenAI only, so it has no Anthropic rows.
+``max_retries=2`` (its default) and ``max_retries=4`` (the same 5 attempts as ours). The module's
+loop speaks OpenAI only, so it has no Anthropic rows; what it prints is discarded.
 
 No one really sleeps: each strategy's sleep, and the SDKs' own ``time.sleep`` between their
 retries, advance a virtual clock and record the wait, together with the response it followed.
@@ -43,6 +44,8 @@ Run: ``python benchmarks/retry.py [seed]``.
 
 from __future__ import annotations
 
+import contextlib
+import io
 import random
 import sys
 import time
@@ -50,6 +53,7 @@ from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any, Literal
 from unittest import mock
 
@@ -62,6 +66,7 @@ import openai._base_client
 
 from course_helpers.fake import FakeProvider
 from course_helpers.retry import RetryPolicy, call_with_retry, without_sdk_retries
+from course_helpers.seed.clocked import with_globals
 from course_helpers.seed.retry import call_llm_with_retry
 
 Provider = Literal["openai", "anthropic"]
@@ -332,14 +337,24 @@ def ours(provider: Provider, recorder: Recorder, seed: int) -> Call:
     )
 
 
+def _module_loop(client: openai.OpenAI, recorder: Recorder) -> Call:
+    """The module's loop, same code, its ``time.sleep`` recorded and its prints discarded."""
+    loop = with_globals(call_llm_with_retry, time=SimpleNamespace(sleep=recorder.sleep))
+
+    def send(prompt: str) -> object:
+        with contextlib.redirect_stdout(io.StringIO()):
+            return loop(client, [{"role": "user", "content": prompt}])
+
+    return send
+
+
 def seed_as_shipped(provider: Provider, recorder: Recorder, seed: int) -> Call:
-    client = openai.OpenAI(api_key=KEY["openai"])  # the SDK's default max_retries=2, as the seed
-    return lambda prompt: call_llm_with_retry(client, prompt, sleep=recorder.sleep)
+    # The module's client: OpenAI(api_key=...), so the SDK's default max_retries=2 underneath.
+    return _module_loop(openai.OpenAI(api_key=KEY["openai"]), recorder)
 
 
 def seed_loop_only(provider: Provider, recorder: Recorder, seed: int) -> Call:
-    client = openai.OpenAI(api_key=KEY["openai"], max_retries=0)
-    return lambda prompt: call_llm_with_retry(client, prompt, sleep=recorder.sleep)
+    return _module_loop(openai.OpenAI(api_key=KEY["openai"], max_retries=0), recorder)
 
 
 def sdk_builtin(max_retries: int) -> Callable[[Provider, Recorder, int], Call]:
@@ -360,8 +375,8 @@ class Strategy:
 
 STRATEGIES = (
     Strategy("ours: call_with_retry, SDK max_retries=0", ours, ours=True),
-    Strategy("seed call_llm_with_retry (SDK retries 2)", seed_as_shipped, ("openai",)),
-    Strategy("seed call_llm_with_retry, SDK retries 0", seed_loop_only, ("openai",)),
+    Strategy("module call_llm_with_retry (SDK retries 2)", seed_as_shipped, ("openai",)),
+    Strategy("module call_llm_with_retry, SDK retries 0", seed_loop_only, ("openai",)),
     Strategy("SDK built-in, max_retries=2 (default)", sdk_builtin(2)),
     Strategy("SDK built-in, max_retries=4", sdk_builtin(4)),
 )
@@ -383,7 +398,7 @@ def run(
             try:
                 send(f"Question {plan.index}: why do retries need jitter?")
                 ok = True
-            except Exception:  # the seed raises a bare Exception; ours an LLMError; SDK APIError
+            except Exception:  # the module's loop and the SDK raise an APIError; ours an LLMError
                 ok = False
             calls = fake.calls
             for number, call in enumerate(calls):
@@ -403,7 +418,7 @@ def run(
 # ---------------------------------------------------------------------------- report
 
 COLUMNS = (
-    ("strategy", 41),
+    ("strategy", 42),
     ("provider", 9),
     ("retriable ok", 12),
     ("wasted", 6),

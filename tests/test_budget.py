@@ -20,7 +20,7 @@ from course_helpers import budget as budget_module
 from course_helpers.budget import TokenBudget
 from course_helpers.catalog import cost_usd
 from course_helpers.errors import BudgetExceededError, LLMError
-from course_helpers.seed.budget import TokenBudget as SeedTokenBudget
+from course_helpers.seed.clocked import ClockedTokenBudget as SeedTokenBudget  # the module's code
 
 ROOT = Path(__file__).resolve().parents[1]
 

@@ -19,7 +19,7 @@ from course_helpers.ratelimit import (
     parse_rate_limit_headers,
     parse_rfc3339,
 )
-from course_helpers.seed.ratelimit import RateLimiter as SeedRateLimiter
+from course_helpers.seed.clocked import ClockedRateLimiter as SeedRateLimiter  # the module's code
 
 
 class FakeClock:

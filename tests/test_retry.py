@@ -1,4 +1,5 @@
-"""The retry layer: exact waits on a fake clock, streams, tenacity adapters, the seed's defects."""
+"""The retry layer: exact waits on a fake clock, streams, tenacity adapters, and what the
+module's own retry loop and tenacity decorator (course_helpers.seed, verbatim) really do."""
 
 from __future__ import annotations
 
@@ -6,6 +7,7 @@ import asyncio
 import functools
 import random
 from collections.abc import AsyncIterator, Callable, Iterator
+from types import SimpleNamespace
 from typing import Any
 
 import anthropic
@@ -37,6 +39,8 @@ from course_helpers.retry import (
     wait_retry_after,
     without_sdk_retries,
 )
+from course_helpers.seed import tenacity_retry
+from course_helpers.seed.clocked import with_globals
 from course_helpers.seed.retry import call_llm_with_retry
 
 OPENAI_URL = "https://api.openai.com/v1/chat/completions"
@@ -540,25 +544,27 @@ def ours(client: openai.OpenAI, clock: FakeClock, policy: RetryPolicy = DEFAULT)
     return reply.choices[0].message.content
 
 
-def test_seed_retries_a_400(router: Any) -> None:
+HI = [{"role": "user", "content": "hi"}]
+
+
+def module_loop(slept: list[float]) -> Callable[..., Any]:
+    """The module's ``call_llm_with_retry``, same code, its ``time.sleep`` recorded."""
+    return with_globals(call_llm_with_retry, time=SimpleNamespace(sleep=slept.append))
+
+
+def test_module_loop_sends_one_request_on_a_400_and_reraises_it(router: Any) -> None:
+    # The module is right here: `else: raise` keeps client errors from being retried.
     route = router.post(path__regex=r"/chat/completions$").mock(
-        return_value=error_response(400, {"param": "temperature"})
+        return_value=error_response(400, {"code": "context_length_exceeded"})
     )
     client = openai.OpenAI(api_key="sk-test", max_retries=0)
-    seed_sleeps: list[float] = []
-    with pytest.raises(Exception, match="Max retries exceeded") as info:
-        call_llm_with_retry(client, "hi", sleep=seed_sleeps.append)
-    assert route.call_count == 3 and seed_sleeps == [1, 1, 1]  # three requests, three wasted waits
-    assert info.value.__cause__ is None  # and the 400 it hides
-
-    route.reset()
-    clock = FakeClock()
-    with pytest.raises(InvalidRequestError):
-        ours(client, clock)
-    assert route.call_count == 1 and clock.slept == []
+    slept: list[float] = []
+    with pytest.raises(openai.BadRequestError):
+        module_loop(slept)(client, HI)
+    assert route.call_count == 1 and slept == []
 
 
-def test_seed_ignores_retry_after(router: Any) -> None:
+def test_module_loop_ignores_retry_after(router: Any) -> None:
     limited = error_response(
         429, {"type": "requests", "code": "rate_limit_exceeded"}, {"retry-after": "7"}
     )
@@ -566,9 +572,9 @@ def test_seed_ignores_retry_after(router: Any) -> None:
     client = openai.OpenAI(api_key="sk-test", max_retries=0)
 
     route.side_effect = [limited, limited, httpx.Response(200, json=REPLY)]
-    seed_sleeps: list[float] = []
-    assert call_llm_with_retry(client, "hi", sleep=seed_sleeps.append) == "hi"
-    assert seed_sleeps == [1, 2]  # the server said 7 s: both retries came too early
+    slept: list[float] = []
+    assert module_loop(slept)(client, HI) == "hi"
+    assert slept == [1.0, 2.0]  # the server said 7 s: both retries came too early
 
     route.side_effect = [limited, limited, httpx.Response(200, json=REPLY)]
     clock = FakeClock()
@@ -576,17 +582,17 @@ def test_seed_ignores_retry_after(router: Any) -> None:
     assert clock.slept == [7.0, 7.0]
 
 
-def test_seed_retries_insufficient_quota(router: Any) -> None:
+def test_module_loop_retries_insufficient_quota(router: Any) -> None:
     route = router.post(path__regex=r"/chat/completions$").mock(
         return_value=error_response(
             429, {"type": "insufficient_quota", "code": "insufficient_quota"}
         )
     )
     client = openai.OpenAI(api_key="sk-test", max_retries=0)
-    seed_sleeps: list[float] = []
-    with pytest.raises(Exception, match="Max retries exceeded"):
-        call_llm_with_retry(client, "hi", sleep=seed_sleeps.append)
-    assert route.call_count == 3 and seed_sleeps == [1, 2, 4]
+    slept: list[float] = []
+    with pytest.raises(openai.RateLimitError):  # the last error itself, not a bare Exception
+        module_loop(slept)(client, HI)
+    assert route.call_count == 3 and slept == [1.0, 2.0]
 
     route.reset()
     clock = FakeClock()
@@ -595,21 +601,52 @@ def test_seed_retries_insufficient_quota(router: Any) -> None:
     assert route.call_count == 1 and clock.slept == []
 
 
-def test_seed_multiplies_with_the_sdk_retries(router: Any) -> None:
+def test_module_loop_multiplies_with_the_sdk_retries(router: Any) -> None:
     # retry-after-ms keeps the SDK's own sleeps to a millisecond
     route = router.post(path__regex=r"/chat/completions$").mock(
         return_value=error_response(500, {"type": "server_error"}, {"retry-after-ms": "1"})
     )
     client = openai.OpenAI(api_key="sk-test")  # max_retries=2, the default
-    with pytest.raises(Exception, match="Max retries exceeded"):
-        call_llm_with_retry(client, "hi", sleep=lambda _: None)
-    assert route.call_count == 9  # 3 attempts x 3 requests
+    slept: list[float] = []
+    with pytest.raises(openai.InternalServerError):
+        module_loop(slept)(client, HI)
+    assert route.call_count == 9 and slept == [1.0, 2.0]  # 3 attempts x 3 requests
 
     route.reset()
     with pytest.raises(ServerError) as info:
         ours(client, FakeClock(), RetryPolicy(max_attempts=3))
     assert route.call_count == 3
     assert info.value.attempts == 3
+
+
+def module_decorator(client: openai.OpenAI, slept: list[float]) -> Callable[[list[Any]], str]:
+    """The module's tenacity ``call_llm`` on ``client`` (its global), sleeps recorded."""
+    call = with_globals(tenacity_retry.call_llm.__wrapped__, client=client)  # type: ignore[attr-defined]
+    return tenacity_retry.call_llm.retry.copy(sleep=slept.append).wraps(call)  # type: ignore[attr-defined,no-any-return]
+
+
+def test_module_decorator_never_retries_a_5xx(router: Any) -> None:
+    route = router.post(path__regex=r"/chat/completions$").mock(
+        return_value=error_response(500, {"type": "server_error"})
+    )
+    slept: list[float] = []
+    call = module_decorator(openai.OpenAI(api_key="sk-test", max_retries=0), slept)
+    with pytest.raises(openai.InternalServerError):
+        call(HI)
+    assert route.call_count == 1 and slept == []
+
+
+def test_module_decorator_retries_a_quota_429_and_hides_it(router: Any) -> None:
+    route = router.post(path__regex=r"/chat/completions$").mock(
+        return_value=error_response(
+            429, {"type": "insufficient_quota", "code": "insufficient_quota"}
+        )
+    )
+    slept: list[float] = []
+    call = module_decorator(openai.OpenAI(api_key="sk-test", max_retries=0), slept)
+    with pytest.raises(tenacity.RetryError):
+        call(HI)
+    assert route.call_count == 3 and slept == [1.0, 2.0]
 
 
 def test_items_before_the_first_token_are_held_back() -> None:

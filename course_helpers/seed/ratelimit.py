@@ -1,57 +1,47 @@
-"""The seed's ``RateLimiter``, with its defects. Do not use: see ``course_helpers.ratelimit``.
+"""Module 2, section 5, "Client-Side Rate Limiting": ``RateLimiter`` and its usage, verbatim.
 
-This is the sliding-log limiter a typical course module ships. It looks right and passes a
-single-threaded demo, but:
-
-- **It sleeps while holding its lock.** ``wait_if_needed`` calls ``time.sleep`` inside
-  ``with self.lock``, so every other thread (even one that only wants to look) is blocked for the
-  whole wait, and the waits of N threads add up one after another.
-- **It knows nothing about tokens.** Providers limit tokens per minute too, and that is usually the
-  limit that binds; a workload of long prompts gets 429s while this limiter sees plenty of room.
-- **Its window is a fixed log of the last ``requests_per_minute`` timestamps**, so it admits a full
-  burst at once and then stalls for most of a minute, instead of the server's continuous refill.
-
-The ``period``, ``clock`` and ``sleep`` keywords are not in the original; they exist only so that
-benchmarks and tests can run it on a short period or a fake clock. The defects are kept.
+Nothing is added. The usage's ``call_llm`` reads the module's global ``client`` (section 1),
+which this file leaves undefined, as the block does. For a period shorter than a minute or a fake
+clock, ``course_helpers.seed.clocked.ClockedRateLimiter`` runs this same code on another clock.
+Do not use in production: see ``course_helpers.ratelimit``.
 """
 
-from __future__ import annotations
-
-import threading
+# ruff: noqa
+# mypy: ignore-errors
+# fmt: off
+# ---- the module's code, verbatim, from the next line to the end of the file ----
 import time
 from collections import deque
-from collections.abc import Callable
-
-__all__ = ["RateLimiter"]
-
+from threading import Lock
 
 class RateLimiter:
-    """At most ``requests_per_minute`` calls in any window of ``period`` seconds (requests only)."""
+    def __init__(self, requests_per_minute: int = 60):
+        self.rpm = requests_per_minute
+        self.requests = deque()
+        self.lock = Lock()
 
-    def __init__(
-        self,
-        requests_per_minute: int,
-        *,
-        period: float = 60.0,
-        clock: Callable[[], float] = time.time,
-        sleep: Callable[[float], object] = time.sleep,
-    ) -> None:
-        self.requests_per_minute = requests_per_minute
-        self.period = period
-        self.requests: deque[float] = deque()
-        self.lock = threading.Lock()
-        self._clock = clock
-        self._sleep = sleep
-
-    def wait_if_needed(self) -> None:
-        """Block until a request may be sent, then record it."""
+    def wait_if_needed(self):
         with self.lock:
-            now = self._clock()
-            # Forget requests older than the window.
-            while self.requests and now - self.requests[0] > self.period:
+            now = time.time()
+
+            # Remove requests older than 1 minute
+            while self.requests and self.requests[0] < now - 60:
                 self.requests.popleft()
-            if len(self.requests) >= self.requests_per_minute:
-                sleep_time = self.period - (now - self.requests[0])
+
+            # If at limit, wait
+            if len(self.requests) >= self.rpm:
+                sleep_time = 60 - (now - self.requests[0])
                 if sleep_time > 0:
-                    self._sleep(sleep_time)  # DEFECT: sleeps with self.lock held
-            self.requests.append(self._clock())
+                    time.sleep(sleep_time)
+
+            self.requests.append(time.time())
+
+# Usage
+rate_limiter = RateLimiter(requests_per_minute=50)
+
+def call_llm(messages):
+    rate_limiter.wait_if_needed()
+    return client.chat.completions.create(
+        model="gpt-4o",
+        messages=messages
+    )
