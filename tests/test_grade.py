@@ -33,13 +33,13 @@ from course_helpers.grade import main
 from course_helpers.grading import execute
 from course_helpers.grading.batch import Settings, grade, load_registry
 from course_helpers.grading.execute import (
-    GRADE_MIME,
     Execution,
     Limits,
     grading_cell_source,
     kernel_environment,
     kill_all_kernels,
 )
+from course_helpers.grading.guard import Guard
 from course_helpers.grading.pristine import PristinePackage
 from course_helpers.grading.report import rows_for, status_of, summary, table
 from course_helpers.grading.submissions import Submission, exercises_for, find_submissions
@@ -410,16 +410,15 @@ def test_the_kernel_sees_no_keys_and_is_offline(tmp_path: Path) -> None:
     assert env["IPYTHONDIR"] == str(tmp_path)
 
 
-def test_the_grading_cell_imports_the_private_copy_first(tmp_path: Path) -> None:
-    copy = PristinePackage("course_helpers", {"__init__.py": b""}).materialise(tmp_path)
-    source = grading_cell_source(copy, "course_helpers.checks", ["ex04_retry"], "n0nce")
-    ast.parse(source)
-    purge = source.index("del sys.modules[name]")
-    path = source.index(f"sys.path.insert(0, {str(copy.root)!r})")
-    imported = source.index("importlib.import_module('course_helpers.checks')")
-    assert purge < path < imported
-    assert "grade_namespace(globals(), ['ex04_retry'])" in source
-    assert GRADE_MIME in source and "n0nce" in source
+def test_the_grading_cell_only_asks_the_guard(tmp_path: Path) -> None:
+    pristine = PristinePackage.snapshot("course_helpers")
+    guard = Guard.create(pristine, pristine.materialise(tmp_path), "course_helpers.checks", ["x"])
+    cell, install = grading_cell_source(guard), guard.install_source()
+    ast.parse(cell)
+    ast.parse(install)
+    # the key travels only in the silent request sent before any learner cell
+    assert guard.nonce in cell and guard.key.hex() not in cell
+    assert guard.key.hex() in install and str(guard.copy.root) in install
 
 
 def _submission() -> Submission:

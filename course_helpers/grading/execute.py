@@ -22,7 +22,6 @@ import copy as copy_module
 import json
 import math
 import os
-import secrets
 import shutil
 import signal
 import subprocess
@@ -39,6 +38,7 @@ from nbclient import NotebookClient
 from nbclient.exceptions import DeadKernelError
 
 from course_helpers.grading.explain import explain_death, explain_timeout
+from course_helpers.grading.guard import GRADE_MIME, Guard
 from course_helpers.grading.kernel import GradingKernelManager
 from course_helpers.grading.pristine import PristineCopy, PristinePackage
 from course_helpers.grading.sandbox import ResourceLimits, Sandbox, limited_command, require_bwrap
@@ -55,8 +55,6 @@ __all__ = [
     "run_notebook",
 ]
 
-GRADE_MIME = "application/vnd.course-helpers.grade+json"
-"""The MIME type of the grading cell's payload."""
 GRADING_TAG = "course-helpers-grader"
 """The tag on the cell the grader appends."""
 
@@ -85,6 +83,7 @@ _NOT_COPIED = {
 }
 _COPY_LIMIT = 200 * 1024 * 1024
 _KILL_GRACE = 15.0
+_GUARD_SOURCE = "course_grader_guard"  # grading-cell metadata the guard's code travels in
 
 
 @dataclass(frozen=True)
@@ -167,40 +166,9 @@ def kernel_environment(base: Mapping[str, str], ipython_dir: Path) -> dict[str, 
     return env
 
 
-def grading_cell_source(
-    copy: PristineCopy, checks_module: str, exercise_ids: Sequence[str], nonce: str
-) -> str:
-    """The cell appended after the learner's: fresh checks from the private copy, then grade."""
-    package = copy.package
-    return f"""\
-# Added by the course grader: grade this notebook with a private copy of the checks.
-def _course_grade():
-    import importlib
-    import sys
-
-    sys.dont_write_bytecode = True
-    mocks = sys.modules.get("respx.mocks")
-    if mocks is not None:  # stop the HTTP mocks the notebook left running
-        for mocker in list(mocks.Mocker.registry.values()):
-            for router in list(mocker.routers):
-                try:
-                    router.stop(quiet=True)
-                except Exception:
-                    pass
-    for name in [n for n in sys.modules if n == {package!r} or n.startswith({package + "."!r})]:
-        del sys.modules[name]
-    sys.path.insert(0, {str(copy.root)!r})
-    importlib.invalidate_caches()
-    checks = importlib.import_module({checks_module!r})
-    result = checks.grade_namespace(globals(), {list(exercise_ids)!r})
-    from IPython.display import publish_display_data
-
-    payload = {{**result, "nonce": {nonce!r}, "origin": checks.__file__}}
-    publish_display_data({{{GRADE_MIME!r}: payload}})
-
-
-_course_grade()
-"""
+def grading_cell_source(guard: Guard) -> str:
+    """The cell appended after the learner's: it asks the guard (installed first) to grade."""
+    return guard.grading_source()
 
 
 def _output_size(msg: Mapping[str, Any]) -> int:
@@ -243,6 +211,18 @@ class _GradingClient(NotebookClient):
         self.current_index = -1
         self.on_cell_start = self._on_cell_start
         self.on_cell_executed = self._on_cell_executed
+        self.on_notebook_start = self._install_guard
+
+    async def _install_guard(self, notebook: nbformat.NotebookNode) -> None:
+        """Run the guard, silently and before any learner cell (see ``guard.py``)."""
+        source = notebook.cells[self.grading_index].metadata.pop(_GUARD_SOURCE, None)
+        if not source or self.kc is None:
+            return
+        msg_id = self.kc.execute(source, silent=True, store_history=False, allow_stdin=False)
+        reply = await self.async_wait_for_reply(msg_id)
+        content = (reply or {}).get("content", {})
+        if content.get("status") != "ok":
+            raise RuntimeError(f"the grader's guard did not start: {content.get('evalue', '')}")
 
     def create_kernel_manager(self) -> GradingKernelManager:
         self.km = GradingKernelManager(
@@ -393,15 +373,6 @@ def _prepare(notebook: nbformat.NotebookNode, grading_source: str) -> int:
     return len(notebook.cells) - 1
 
 
-def _payload(cell: nbformat.NotebookNode, nonce: str) -> dict[str, Any] | None:
-    for output in cell.get("outputs", []):
-        data = output.get("data", {}) if output.get("output_type") == "display_data" else {}
-        payload = data.get(GRADE_MIME)
-        if isinstance(payload, dict) and payload.get("nonce") == nonce:
-            return payload
-    return None
-
-
 def read_notebook(path: Path) -> nbformat.NotebookNode | Execution:
     """The notebook at ``path``, or a failed ``Execution`` saying why it cannot be read."""
     try:
@@ -443,16 +414,19 @@ def run_notebook(
         channel.mkdir()
         env = kernel_environment(os.environ if base_env is None else base_env, home / ".ipython")
         launch = _launch(bwrap, workdir, home, channel, copy, env, limits.resources)
-        nonce = secrets.token_hex(16)
-        grading_index = _prepare(
-            notebook, grading_cell_source(copy, checks_module, exercise_ids, nonce)
-        )
+        guard = Guard.create(pristine, copy, checks_module, exercise_ids)
+        grading_index = _prepare(notebook, grading_cell_source(guard))
+        notebook.cells[grading_index].metadata[_GUARD_SOURCE] = guard.install_source()
         _execute(notebook, grading_index, workdir, env, limits, result, launch)
-        if result.payload is None and not (result.kernel_died or result.notebook_timed_out):
-            result.payload = _payload(notebook.cells[grading_index], nonce)
-        if not copy.intact(pristine.digest):
+        if not (result.kernel_died or result.notebook_timed_out):
+            verdict = guard.read(
+                notebook.cells[grading_index].get("outputs", []),
+                cell_finished=result.grading_error is None,
+            )
+            result.payload, result.tampered = verdict.payload, verdict.tampered
+        if not copy.intact(pristine.digest) or guard.seal_broken():
             result.tampered = "the grader's private copy of the checks was modified during the run"
-        elif result.payload is not None:
+        elif result.payload is not None and result.tampered is None:
             origin = str(result.payload.get("origin", ""))
             if not origin.startswith(str(copy.root)):
                 result.tampered = "the checks were not loaded from the grader's private copy"
