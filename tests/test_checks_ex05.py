@@ -7,6 +7,7 @@ import threading
 import time
 from typing import Any
 
+import pytest
 from wrong_answers.ex05_rate_limiter import (
     ConditionLimiter,
     LockPerCallLimiter,
@@ -15,6 +16,7 @@ from wrong_answers.ex05_rate_limiter import (
     TwoBucketLimiter,
 )
 
+from course_helpers.checks._idle_capacity import Grant, idle_capacity
 from course_helpers.checks._interleave import (
     candidate_files,
     candidate_locks,
@@ -106,3 +108,43 @@ def test_the_hook_it_replaces_still_sees_every_call() -> None:
     finally:
         sys.setprofile(None)
     assert "acquire" in seen and "refill" in seen
+
+
+# ----------------------------------------------------------------------------- idle capacity
+def _idle(grants: list[tuple[float, float]], *, end: float = 10.0) -> float:
+    """Idle seconds for a limit of 2 requests (and plenty of tokens) per 1 s, from time 0."""
+    return idle_capacity(
+        [Grant(asked, granted) for asked, granted in grants],
+        made=0.0,
+        end=end,
+        limits=(2, 1_000_000),
+        per_request=(1, 10),
+        period=1.0,
+    )
+
+
+def test_a_limiter_that_grants_the_moment_there_is_room_wastes_nothing() -> None:
+    # A full bucket of 2, then one more every 0.5 s as it refills.
+    assert _idle([(0.0, 0.0), (0.0, 0.0), (0.0, 0.5), (0.0, 1.0), (0.9, 1.5)]) == pytest.approx(0)
+
+
+def test_a_grant_later_than_the_refill_is_counted_as_idle() -> None:
+    # The third request could go at 0.5 s; it went at 0.8 s: 0.3 s idle.
+    assert _idle([(0.0, 0.0), (0.0, 0.0), (0.0, 0.8)]) == pytest.approx(0.3)
+
+
+def test_time_outside_acquire_and_waits_on_an_empty_bucket_are_not_idle() -> None:
+    # Two grants at once, then nobody asks for 3 s (requests in flight), then a prompt grant.
+    assert _idle([(0.0, 0.0), (0.0, 0.0), (3.0, 3.0)]) == pytest.approx(0)
+    # The bucket never refills past its size: after idling, only 2 go at once, the third waits.
+    assert _idle([(5.0, 5.0), (5.0, 5.0), (5.0, 5.5)]) == pytest.approx(0)
+
+
+def test_a_limiter_that_refills_per_minute_wastes_nearly_the_whole_run() -> None:
+    # 2 per 60 s instead of 2 per 1 s: after the first two, one caller waits all run long.
+    assert _idle([(0.0, 0.0), (0.0, 0.0), (0.0, 30.0)], end=10.0) == pytest.approx(9.5)
+
+
+def test_only_the_run_counts() -> None:
+    assert _idle([(0.0, 0.0), (0.0, 0.0), (0.0, 30.0)], end=2.0) == pytest.approx(1.5)
+    assert _idle([(3.0, 9.0)], end=2.0) == 0

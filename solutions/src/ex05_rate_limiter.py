@@ -31,7 +31,8 @@
 # `acquire(tpm + 1)` raises `ValueError`; that no thread waits while holding a lock; that 6
 # threads switched after every line of your code are not over-admitted (the lock must be one,
 # made in `__init__`); and it sends traffic from 4 threads to the simulated provider: any 429
-# fails, and so does using less than 85 % of the token limit. (The simulated provider allows a
+# fails, and so does keeping callers waiting in `acquire` (for more than half the run, in all)
+# while both buckets had room for them. (The simulated provider allows a
 # quarter-second of extra burst: it is charged when a request *arrives*, your limiter when it
 # lets one go.)
 

@@ -278,7 +278,7 @@ class TwoBucketLimiter:
 
 REQUESTS = "request limit: a full bucket at most, even after idling, and no stall"
 TOKENS = "token limit: a full bucket at most, even after idling, and no stall"
-PROVIDER = "against the provider: zero 429s, ≥ 85 % of TPM, from 4 threads"
+PROVIDER = "against the provider: zero 429s, no caller kept waiting while the limit has room"
 RACE = "threads switched after every line are not over-admitted"
 
 # What each wrong answer gets wrong, the answer, and the checks that must catch it.
