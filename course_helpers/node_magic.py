@@ -135,7 +135,9 @@ def node_environ(
         if provider in simulated:
             env[keys.KEY_VARS[provider]] = keys.OFFLINE_KEYS[provider]
             env[_BASE_URL_VARS[provider]] = simulated[provider]
-    env.setdefault("NO_COLOR", "1")  # Node's error dumps stay plain text in the notebook
+    # Plain text in the notebook: Jupyter kernels set FORCE_COLOR, which colours Node's numbers.
+    env.pop("FORCE_COLOR", None)
+    env["NO_COLOR"] = "1"
     return env
 
 

@@ -123,6 +123,32 @@ def test_a_live_provider_keeps_its_key_and_the_real_api() -> None:
     assert env["ANTHROPIC_BASE_URL"] == "http://127.0.0.1:9/"
 
 
+def test_output_is_plain_text_in_a_kernel_that_forces_colour(
+    offline: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("FORCE_COLOR", "1")  # ipykernel sets it
+    out = io.StringIO()
+    result = run_node("console.log(404, { status: 404 });", out=out)
+    assert out.getvalue() == "404 { status: 404 }\n"
+    assert result.stderr == ""
+
+
+def test_build_uncomments_the_magics_of_a_source() -> None:
+    import sys
+
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tools"))
+    try:
+        from build_notebooks import uncomment_magics
+    finally:
+        sys.path.pop(0)
+    assert uncomment_magics("# %xmode Minimal\n# a comment\nx = 1") == (
+        "%xmode Minimal\n# a comment\nx = 1"
+    )
+    assert uncomment_magics("# %%node\n# const a = 1;\n#\n# console.log(a);") == (
+        "%%node\nconst a = 1;\n\nconsole.log(a);"
+    )
+
+
 @pytest.mark.parametrize("missing", ["node", "node_modules"])
 def test_missing_node_is_one_line_not_a_traceback(
     missing: str,

@@ -47,6 +47,20 @@ KERNEL_ENV = {
     "IPYTHONDIR": str(ROOT / "tools" / "ipython"),
 }
 KEYS = ("OPENAI_API_KEY", "ANTHROPIC_API_KEY")
+_LINE_MAGIC = re.compile(r"^# (%[A-Za-z])")
+_CELL_MAGIC = re.compile(r"^# %%[A-Za-z]")
+
+
+def uncomment_magics(text: str) -> str:
+    """A code cell's text with its IPython magics uncommented (jupytext's convention).
+
+    Sources keep magics commented (``# %xmode Minimal``) so that they stay valid Python for ruff; a
+    cell magic (``# %%node``) comments its whole cell, whose body is not Python.
+    """
+    lines = text.splitlines()
+    if lines and _CELL_MAGIC.match(lines[0]):
+        return "\n".join(line[2:] if line.startswith("# ") else line.lstrip("#") for line in lines)
+    return "\n".join(_LINE_MAGIC.sub(r"\1", line) for line in lines)
 
 
 def parse(source: str) -> list[nbformat.NotebookNode]:
@@ -65,7 +79,7 @@ def parse(source: str) -> list[nbformat.NotebookNode]:
             )
             cell = nbformat.v4.new_markdown_cell(text)
         else:
-            cell = nbformat.v4.new_code_cell(text)
+            cell = nbformat.v4.new_code_cell(uncomment_magics(text))
         if tags:
             cell.metadata["tags"] = tags
         cells.append(cell)

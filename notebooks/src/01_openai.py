@@ -10,7 +10,18 @@
 # 4. how to list the models your key can use, and what an unknown model looks like.
 #
 # Every cell is plain `openai` SDK code. Without a key the course's simulated provider answers (see
-# notebook 00); with a key in `.env` the same cells go to the real API.
+# notebook 00); with a key in `.env` the same cells go to the real API. Section 6 runs the module's
+# Node.js snippets too, with the official `openai` npm package.
+#
+# **Installing the SDK.** The module installs it with `pip install openai` (and `npm install openai`
+# for Node.js). In a notebook, `%pip` installs into the kernel's own environment:
+#
+# ```
+# %pip install openai
+# ```
+#
+# Here `make lab` has already installed it (the version pinned in `pyproject.toml`), and `npm ci`
+# the Node.js SDKs of `package-lock.json`, so you need neither.
 
 # %%
 from course_helpers import setup
@@ -82,6 +93,13 @@ finally:
 #
 # (The real API rejects any key it did not issue. The simulated provider only checks the shape: a
 # key must start with `sk-`, and must not be an Anthropic key, `sk-ant-…`, the most common mix-up.)
+#
+# An uncaught SDK error makes IPython print some ninety lines of the SDK's own frames before the one
+# line that matters. `%xmode Minimal` keeps just that line, the error's type and message, for the
+# rest of this notebook (`%xmode Context` brings the frames back when you debug your own code).
+
+# %%
+# %xmode Minimal
 
 # %% tags=["raises-exception"]
 wrong = OpenAI(api_key="not-a-real-key")
@@ -104,6 +122,35 @@ except openai.AuthenticationError as exc:
 
 # %% [markdown]
 # ## 2. The basic request
+#
+# ### 2.1 The module's request
+#
+# The module's first request, with its model, prompts and parameters as it prints them:
+
+# %%
+response = client.chat.completions.create(
+    model="gpt-4o",
+    messages=[
+        {"role": "system", "content": "You are a helpful assistant."},
+        {"role": "user", "content": "Explain API integration in one sentence."},
+    ],
+    temperature=0.7,
+    max_tokens=150,
+)
+
+print(response.choices[0].message.content)
+
+# %% [markdown]
+# It runs as written: `gpt-4o` is still served (section 5 lists the models), and a non-reasoning
+# model accepts `temperature` and `max_tokens` (section 3 explains why that matters). Note what the
+# answer does not tell you: whether it was complete. Check `finish_reason` too (section 3.5):
+
+# %%
+print("finish_reason:", response.choices[0].finish_reason)
+print("tokens:", response.usage.prompt_tokens, "in +", response.usage.completion_tokens, "out")
+
+# %% [markdown]
+# ### 2.2 Roles and the conversation
 #
 # A chat completion takes a **model** and a list of **messages**. Each message has a `role`:
 #
@@ -474,7 +521,8 @@ print("usage keys:    ", sorted(dump["usage"]))
 # %%
 ids = [model.id for model in client.models.list()]
 print("first five:", ids[:5])
-print(MODEL, "available:", MODEL in ids)
+for name in (MODEL, "gpt-4o"):  # the course's model, and the module's
+    print(name, "available:", name in ids)
 
 model = client.models.retrieve(MODEL)
 print(
@@ -504,16 +552,48 @@ except openai.NotFoundError as exc:
 # %% [markdown]
 # ## 6. The same in Node.js
 #
-# The official Node SDK (`npm install openai`) has the same shape: one object of parameters instead of
-# keyword arguments. (To try it offline, run `python -m course_helpers.fake --port 8787` and set
-# `OPENAI_BASE_URL=http://127.0.0.1:8787/v1` and any `OPENAI_API_KEY` starting with `sk-`.)
+# The module shows each request in Node.js too, with the official SDK (`npm install openai`). The
+# cells below run them for real: `%%node` (from `course_helpers.node_magic`) runs a cell as a
+# Node.js module. Offline it starts a simulated provider over HTTP for the cell and points the SDK
+# at it (`OPENAI_BASE_URL`, a simulated key); with your key in `.env` the cell goes to the real API.
+# Without Node.js, the cell prints one line that says how to get it.
+
+# %%
+# %load_ext course_helpers.node_magic
+
+# %% [markdown]
+# The module's authentication and basic request, as it prints them (top-level `await` works because
+# the cell is an ES module):
+
+# %%
+# %%node
+# import OpenAI from 'openai';
 #
-# ```js
+# const client = new OpenAI({
+#   apiKey: process.env.OPENAI_API_KEY
+# });
+#
+# const response = await client.chat.completions.create({
+#     model: "gpt-4o",
+#     messages: [
+#         { role: "system", content: "You are a helpful assistant." },
+#         { role: "user", content: "Explain API integration in one sentence." }
+#     ],
+#     temperature: 0.7,
+#     max_tokens: 150
+# });
+#
+# console.log(response.choices[0].message.content);
+
+# %% [markdown]
+# The same shape as Python: one object of parameters instead of keyword arguments. `new OpenAI()`
+# with no options reads `OPENAI_API_KEY` itself, and the response carries the same fields:
+
+# %%
+# %%node
 # import OpenAI from "openai";
 #
-# const client = new OpenAI();                                  // reads process.env.OPENAI_API_KEY
-# // const client = new OpenAI({ apiKey: process.env.MY_KEY });  // explicit, never a literal
-#
+# const client = new OpenAI();
 # const response = await client.chat.completions.create({
 #   model: "gpt-5.4-mini",
 #   messages: [
@@ -523,21 +603,24 @@ except openai.NotFoundError as exc:
 #   max_completion_tokens: 100,
 # });
 # console.log(response.choices[0].message.content, response.choices[0].finish_reason);
-# console.log(response.usage.prompt_tokens, response.usage.completion_tokens);
-# console.log(response._request_id);
-# ```
+# console.log(response.usage.prompt_tokens, "in +", response.usage.completion_tokens, "out");
+
+# %% [markdown]
+# Errors are classes on the default export, with the same statuses as in Python:
+
+# %%
+# %%node
+# import OpenAI from "openai";
 #
-# Errors are classes on the default export, with the same statuses:
-#
-# ```js
+# const client = new OpenAI();
 # try {
 #   await client.chat.completions.create({ model: "gpt-9-ultra", messages: [{ role: "user", content: "Hi" }] });
 # } catch (err) {
 #   if (err instanceof OpenAI.NotFoundError) console.log(err.status, err.code, err.message);
 #   else throw err;
 # }
-# ```
-#
+
+# %% [markdown]
 # ## Key takeaways
 #
 # * `OpenAI()` reads `OPENAI_API_KEY`; a missing key fails when the client is built, a wrong one

@@ -12,6 +12,18 @@
 # 5. model names: why copied model ids break, and how to list the current ones.
 #
 # Every cell is plain SDK code; without keys the simulated provider answers (see notebook 00).
+# Section 11 runs the module's Node.js snippets with the official `@anthropic-ai/sdk` npm package.
+#
+# **Installing the SDK.** The module installs it with `pip install anthropic` (and
+# `npm install @anthropic-ai/sdk` for Node.js); in a notebook, `%pip` installs into the kernel's
+# environment:
+#
+# ```
+# %pip install anthropic
+# ```
+#
+# `make lab` has already installed both SDKs here (pinned in `pyproject.toml` and
+# `package-lock.json`), so you need neither.
 
 # %%
 from course_helpers import setup
@@ -78,6 +90,12 @@ finally:
 # get one is an OpenAI key in `ANTHROPIC_API_KEY` (Anthropic keys start with `sk-ant-`; the simulated
 # provider checks only that prefix, the real API checks the key itself). This cell fails on purpose;
 # the error is the point.
+#
+# `%xmode Minimal` first: for the rest of this notebook an uncaught error shows only its type and
+# message, not the eighty lines of SDK frames above them (`%xmode Context` brings them back).
+
+# %%
+# %xmode Minimal
 
 # %% tags=["raises-exception"]
 Anthropic(api_key="sk-not-a-real-key").messages.create(
@@ -85,7 +103,50 @@ Anthropic(api_key="sk-not-a-real-key").messages.create(
 )
 
 # %% [markdown]
+# Read the message with the cell above it in mind: it says `invalid x-api-key`, yet the SDK sent no
+# `x-api-key` header, only `Authorization: Bearer`. The wording is the simulated provider's copy of
+# the API's message for a bad `x-api-key`, whichever header carried the key: read it as "invalid API
+# key", and check the key itself, not the header.
+#
 # ## 2. The basic request
+#
+# ### 2.1 The module's request
+#
+# The module's request, with its model, prompts and parameters as it prints them:
+
+# %% tags=["raises-exception"]
+client = Anthropic()
+
+response = client.messages.create(
+    model="claude-3-5-sonnet-20241022",
+    max_tokens=1024,
+    system="You are a helpful assistant.",
+    messages=[
+        {"role": "user", "content": "Explain API integration in one sentence."}
+    ]
+)
+
+print(response.content[0].text)
+
+# %% [markdown]
+# It fails today, on the real API as here: `claude-3-5-sonnet-20241022` was retired, and every call
+# with a retired model id is a 404 whose message names a replacement (section 10 says how to find
+# current models). The same request with the current model it names:
+
+# %%
+response = client.messages.create(
+    model="claude-sonnet-5-5",
+    max_tokens=1024,
+    system="You are a helpful assistant.",
+    messages=[
+        {"role": "user", "content": "Explain API integration in one sentence."}
+    ]
+)
+
+print(response.content[0].text)
+
+# %% [markdown]
+# ### 2.2 The message object
 #
 # `model`, `max_tokens` and `messages` are all required. A message's role is `user` or
 # `assistant`; there is no `system` role (section 3).
@@ -222,18 +283,23 @@ print(repr(text_of(message)))
 # your cap: check for it, the text looks complete to code that only reads it), `stop_sequence` (one
 # of your `stop_sequences` matched; **which** one is in `message.stop_sequence`, and it is not part
 # of the text). With tools there is also `tool_use`, and `refusal` when the model declines.
+#
+# The three requests below differ only in their cap and stop sequences. They set `temperature` 0
+# (section 8 shows why it goes in `extra_body`), so that all three sample the same answer and the
+# capped and stopped ones are visibly its beginning.
 
 # %%
 count = [{"role": "user", "content": "Count from 1 to 10"}]
-natural = claude.messages.create(model=CLAUDE, max_tokens=100, messages=count)
-capped = claude.messages.create(model=CLAUDE, max_tokens=5, messages=count)
-stopped = claude.messages.create(
-    model=CLAUDE, max_tokens=100, messages=count, stop_sequences=["5", "five"]
-)
+same = {"model": CLAUDE, "messages": count, "extra_body": {"temperature": 0}}
+natural = claude.messages.create(max_tokens=100, **same)
+capped = claude.messages.create(max_tokens=5, **same)
+stopped = claude.messages.create(max_tokens=100, stop_sequences=["5", "five"], **same)
 for label, reply in (("natural", natural), ("max_tokens=5", capped), ("stop_sequences", stopped)):
     print(
         f"{label:<15} {reply.stop_reason:<14} stop_sequence={reply.stop_sequence!r:<5} {text_of(reply)!r}"
     )
+print("capped is the start of natural: ", text_of(natural).startswith(text_of(capped)))
+print("stopped is the start of natural:", text_of(natural).startswith(text_of(stopped)))
 
 # %% [markdown]
 # ## 7. Counting tokens before you send
@@ -484,17 +550,8 @@ compare(
 # ## 10. Model names
 #
 # Dated model ids are retired on a schedule, and then every call with them is a 404: the most common
-# reason an old Claude tutorial (and the module's seed material, which uses
-# `claude-3-5-sonnet-20241022`) fails today. The error names the replacement. This cell fails on
-# purpose; the error is the point.
-
-# %% tags=["raises-exception"]
-claude.messages.create(
-    model="claude-3-5-sonnet-20241022", max_tokens=50, messages=[{"role": "user", "content": "Hi"}]
-)
-
-# %% [markdown]
-# Catch it, and read the message from the envelope:
+# reason an old Claude tutorial fails today, and the reason the module's own request failed in
+# section 2. The error names the replacement. Catch it, and read the message from the envelope:
 
 # %%
 try:
@@ -524,16 +581,69 @@ print("context window:", info.max_input_tokens, "| max output:", info.max_tokens
 # %% [markdown]
 # ## 11. The same in Node.js
 #
-# The Node SDK (`npm install @anthropic-ai/sdk`) has the same rules: `max_tokens` required, `system`
-# separate, `content` a list of blocks. (Offline: `python -m course_helpers.fake --port 8787`, then
-# `ANTHROPIC_BASE_URL=http://127.0.0.1:8787` and any `ANTHROPIC_API_KEY` starting with `sk-ant-`.)
+# The module shows its Anthropic request in Node.js too (`npm install @anthropic-ai/sdk`). `%%node`
+# (from `course_helpers.node_magic`, see notebook 01) runs these cells for real: offline against a
+# simulated provider it starts for the cell (`ANTHROPIC_BASE_URL`, a simulated key), with your key
+# in `.env` against the real API.
+
+# %%
+# %load_ext course_helpers.node_magic
+
+# %% [markdown]
+# The module's authentication and request, as it prints them. Like the Python version, it fails
+# with the retired model's 404 (the magic shows the error's first line, not Node's stack dump):
+
+# %% tags=["raises-exception"]
+# %%node
+# import Anthropic from '@anthropic-ai/sdk';
 #
-# ```js
+# const client = new Anthropic({
+#   apiKey: process.env.ANTHROPIC_API_KEY
+# });
+#
+# const response = await client.messages.create({
+#     model: "claude-3-5-sonnet-20241022",
+#     max_tokens: 1024,
+#     system: "You are a helpful assistant.",
+#     messages: [
+#         { role: "user", content: "Explain API integration in one sentence." }
+#     ]
+# });
+#
+# console.log(response.content[0].text);
+
+# %% [markdown]
+# The same snippet with the current model that the 404 names:
+
+# %%
+# %%node
+# import Anthropic from '@anthropic-ai/sdk';
+#
+# const client = new Anthropic({
+#   apiKey: process.env.ANTHROPIC_API_KEY
+# });
+#
+# const response = await client.messages.create({
+#     model: "claude-sonnet-5-5",
+#     max_tokens: 1024,
+#     system: "You are a helpful assistant.",
+#     messages: [
+#         { role: "user", content: "Explain API integration in one sentence." }
+#     ]
+# });
+#
+# console.log(response.content[0].text);
+
+# %% [markdown]
+# The Node SDK has the same rules as the Python one: `max_tokens` required, `system` separate,
+# `content` a list of blocks (join the text blocks), `countTokens` before you send. `new Anthropic()`
+# with no options reads `ANTHROPIC_API_KEY` itself:
+
+# %%
+# %%node
 # import Anthropic from "@anthropic-ai/sdk";
 #
-# const client = new Anthropic();                                 // reads process.env.ANTHROPIC_API_KEY
-# // const client = new Anthropic({ apiKey: process.env.MY_KEY }); // explicit, never a literal
-#
+# const client = new Anthropic();
 # const message = await client.messages.create({
 #   model: "claude-haiku-5-5",
 #   max_tokens: 200,                                              // required
@@ -546,17 +656,22 @@ print("context window:", info.max_input_tokens, "| max output:", info.max_tokens
 #   .map((block) => block.text)
 #   .join("");
 # console.log(text, message.stop_reason, message.stop_sequence);
-# console.log(message.usage.input_tokens, message.usage.output_tokens);
+# console.log(message.usage.input_tokens, "in +", message.usage.output_tokens, "out");
 #
 # const { input_tokens } = await client.messages.countTokens({
 #   model: "claude-haiku-5-5",
 #   messages: [{ role: "user", content: "What is the capital of France?" }],
 # });
-# ```
+# console.log("countTokens:", input_tokens);
+
+# %% [markdown]
+# Errors carry the full envelope, as in Python (`err.error.error.message`):
+
+# %%
+# %%node
+# import Anthropic from "@anthropic-ai/sdk";
 #
-# Errors carry the full envelope, as in Python:
-#
-# ```js
+# const client = new Anthropic();
 # try {
 #   await client.messages.create({ model: "claude-3-5-sonnet-20241022", max_tokens: 50,
 #                                  messages: [{ role: "user", content: "Hi" }] });
@@ -564,8 +679,8 @@ print("context window:", info.max_input_tokens, "| max output:", info.max_tokens
 #   if (err instanceof Anthropic.NotFoundError) console.log(err.status, err.error.error.message);
 #   else throw err;
 # }
-# ```
-#
+
+# %% [markdown]
 # ## Key takeaways
 #
 # * `Anthropic()` reads `ANTHROPIC_API_KEY`; the 2.x SDK sends it as a Bearer token. A missing key

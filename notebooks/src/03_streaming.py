@@ -65,6 +65,28 @@ answer = "".join(chunk.choices[0].delta.content or "" for chunk in chunks)
 print(answer)
 
 # %% [markdown]
+# ### The module's streaming loop
+#
+# The module's Python loop prints each piece as it arrives. `flush=True` matters: `print` buffers
+# its output until a newline, and a stream's pieces carry none, so without it the text can appear
+# in bursts instead of piece by piece.
+
+# %%
+stream = client.chat.completions.create(
+    model="gpt-4o",
+    messages=[{"role": "user", "content": "Write a short poem"}],
+    stream=True
+)
+
+for chunk in stream:
+    if chunk.choices[0].delta.content:
+        print(chunk.choices[0].delta.content, end="", flush=True)
+
+# %% [markdown]
+# It is right as written: the `if` skips the first and last chunks, whose `content` is empty. It
+# has one trap, which the next section shows: it indexes `chunk.choices[0]` unconditionally.
+
+# %% [markdown]
 # ### Token usage in a stream, and the chunk with no choices
 #
 # A streamed response does not report token usage unless you ask for it with
@@ -117,20 +139,54 @@ for chunk in stream:
 print("\nusage:", usage.prompt_tokens, "in +", usage.completion_tokens, "out")
 
 # %% [markdown]
-# The same loop in Node.js, for reference (`openai` npm package):
+# ### The module's loop in Node.js
 #
-# ```js
+# The module's Node.js loop, run as it prints it by `%%node` (from `course_helpers.node_magic`, see
+# notebook 01; offline it starts a simulated provider for the cell):
+
+# %%
+# %load_ext course_helpers.node_magic
+
+# %%
+# %%node
+# import OpenAI from 'openai';
+#
+# const client = new OpenAI({ apiKey: process.env.OPENAI_API_KEY });
+#
 # const stream = await client.chat.completions.create({
-#   model: "gpt-5.4-mini",
-#   messages: [{ role: "user", content: "Count from 1 to 10" }],
-#   stream: true,
-#   stream_options: { include_usage: true },
+#     model: "gpt-4o",
+#     messages: [{ role: "user", content: "Write a short poem" }],
+#     stream: true
 # });
+#
 # for await (const chunk of stream) {
-#   if (chunk.choices.length) process.stdout.write(chunk.choices[0].delta.content ?? "");
-#   if (chunk.usage) console.log("\nusage:", chunk.usage);
+#     const content = chunk.choices[0]?.delta?.content || '';
+#     process.stdout.write(content);
 # }
-# ```
+
+# %% [markdown]
+# Its optional chaining, `chunk.choices[0]?.delta?.content`, is safer than the Python loop: with
+# `include_usage` on, the usage chunk's empty `choices` gives `undefined`, not an error. The same
+# loop with usage switched on, and the usage read where it arrives:
+
+# %%
+# %%node
+# import OpenAI from 'openai';
+#
+# const client = new OpenAI({ apiKey: process.env.OPENAI_API_KEY });
+#
+# const stream = await client.chat.completions.create({
+#     model: "gpt-4o",
+#     messages: [{ role: "user", content: "Count from 1 to 10" }],
+#     stream: true,
+#     stream_options: { include_usage: true }
+# });
+#
+# for await (const chunk of stream) {
+#     const content = chunk.choices[0]?.delta?.content || '';
+#     process.stdout.write(content);
+#     if (chunk.usage) console.log("\nusage:", chunk.usage.prompt_tokens, "in +", chunk.usage.completion_tokens, "out");
+# }
 
 # %% [markdown]
 # ### OpenAI's `stream()` helper
@@ -236,7 +292,7 @@ with claude.messages.stream(
     extra_body={"temperature": 0},
 ) as stream:
     for text in stream.text_stream:
-        print(text, end="")
+        print(text, end="", flush=True)
     message = stream.get_final_message()
 
 usage = message.usage
@@ -244,16 +300,79 @@ print(f"\nstop_reason: {message.stop_reason}")
 print(f"usage: {usage.input_tokens} in + {usage.output_tokens} out")
 
 # %% [markdown]
-# In Node.js (`@anthropic-ai/sdk`), the helper reads the same:
+# ### The module's Anthropic streaming, in Python and Node.js
 #
-# ```js
+# The module streams with this helper too, with its retired model. In Python, the 404 arrives when
+# the `with` block opens the stream (`%xmode Minimal`: only the error's type and message, not the
+# SDK's frames, for the rest of this notebook):
+
+# %%
+# %xmode Minimal
+
+# %% tags=["raises-exception"]
+with claude.messages.stream(
+    model="claude-3-5-sonnet-20241022",
+    max_tokens=1024,
+    messages=[{"role": "user", "content": "Write a short poem"}]
+) as stream:
+    for text in stream.text_stream:
+        print(text, end="", flush=True)
+
+# %% [markdown]
+# The same with the current model that the 404 names:
+
+# %%
+with claude.messages.stream(
+    model="claude-sonnet-5-5",
+    max_tokens=1024,
+    messages=[{"role": "user", "content": "Write a short poem"}]
+) as stream:
+    for text in stream.text_stream:
+        print(text, end="", flush=True)
+
+# %% [markdown]
+# The module's Node.js version listens for `text` events and then awaits the final message. With
+# the retired model it fails the same way:
+
+# %% tags=["raises-exception"]
+# %%node
+# import Anthropic from '@anthropic-ai/sdk';
+#
+# const client = new Anthropic({ apiKey: process.env.ANTHROPIC_API_KEY });
+#
 # const stream = client.messages.stream({
-#   model: "claude-haiku-5-5", max_tokens: 200,
-#   messages: [{ role: "user", content: "Why should I stream LLM responses?" }],
+#     model: "claude-3-5-sonnet-20241022",
+#     max_tokens: 1024,
+#     messages: [{ role: "user", content: "Write a short poem" }]
 # });
-# stream.on("text", (text) => process.stdout.write(text));
-# const message = await stream.finalMessage();
-# ```
+#
+# stream.on('text', (text) => {
+#     process.stdout.write(text);
+# });
+#
+# const finalMessage = await stream.finalMessage();
+
+# %% [markdown]
+# and works with the current model; `finalMessage` holds the whole message with its usage:
+
+# %%
+# %%node
+# import Anthropic from '@anthropic-ai/sdk';
+#
+# const client = new Anthropic({ apiKey: process.env.ANTHROPIC_API_KEY });
+#
+# const stream = client.messages.stream({
+#     model: "claude-sonnet-5-5",
+#     max_tokens: 1024,
+#     messages: [{ role: "user", content: "Write a short poem" }]
+# });
+#
+# stream.on('text', (text) => {
+#     process.stdout.write(text);
+# });
+#
+# const finalMessage = await stream.finalMessage();
+# console.log("\n" + finalMessage.stop_reason, finalMessage.usage.output_tokens, "tokens out");
 
 # %% [markdown]
 # ## 4. Async streaming
