@@ -8,17 +8,25 @@ notebook defines. Writes a CSV (one row per learner × exercise × check), a JSO
 prints a short table. Exit code 0 whatever the grades (unless ``--fail-under``), 2 on bad
 arguments.
 
-Learner ids: ``submissions/alice/ex04_retry.ipynb`` is ``alice`` (the first folder below a folder
-given on the command line); a notebook given as a file, or directly inside that folder, is named
-by its file stem. The exercise comes from ``--exercise``, else the notebook's
-``metadata["course"]["exercise"]``, else the ``exNN`` in its file name.
+Learner ids: a learner is a folder. ``class/alice/ex04_retry.ipynb`` (or ``class/alice/week2/
+ex04_retry.ipynb``) is ``alice``'s when ``class`` is given; a notebook given as a file belongs to
+the folder holding it. A notebook loose in the class folder, two folders with one learner's name,
+and two notebooks of one learner for one exercise are reported (``no_learner``,
+``learner_collision``, ``duplicate``) and graded for no one. The exercise comes from
+``--exercise``, else the ``exNN`` in the file name, else a metadata naming exactly one exercise;
+metadata disagreeing with the file name is reported in the ``note`` column.
 
     python -m course_helpers.grade submissions/ --out report.csv --json summary.json -j 2
 
-Trust: learner code cannot change its grade by rebinding ``check``, patching
-``course_helpers.checks`` or editing the installed package, and stored outputs are never
-read. It still runs unsandboxed as your user: for summative grades, run the grader in a
-container with no network and memory/process limits.
+Threat model: no learner can read, change or stop another learner's notebook, kernel or grade,
+nor the grader or its report, since each kernel runs in its own sandbox (its own files, the
+checks read-only, no network, its own unprivileged PID namespace, memory and CPU limits) and only
+the grader writes the report, at the end. A determined learner can still forge their own grade,
+since their code shares a process with the checks: the forgeries the grader knows (a result its
+checks did not sign, rewritten cells, hooks, patched publishing, checks patched and put back)
+are marked ``tampered``, but a full mark is no proof.
+
+``--no-sandbox`` drops the first guarantee: use it only for notebooks you trust.
 """
 
 from __future__ import annotations
@@ -43,6 +51,7 @@ from course_helpers.grading.pristine import PristinePackage
 from course_helpers.grading.report import (
     Row,
     delegation_lines,
+    identity_rows,
     summary,
     table,
     write_csv,
@@ -221,7 +230,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     try:
-        submissions = find_submissions(args.submissions)
+        submissions = find_submissions(args.submissions, tuple(args.exercise))
     except (FileNotFoundError, ValueError) as exc:
         parser.error(str(exc))
     if not submissions:
@@ -247,6 +256,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         exercises=tuple(args.exercise),
         sandbox=not args.no_sandbox,
     )
+    refused = [item for item in submissions if item.problem]  # identity in doubt: not run
+    submissions = [item for item in submissions if not item.problem]
     # The snapshot comes first: nothing a notebook does can reach it.
     pristine = PristinePackage.snapshot(settings.checks_module.partition(".")[0])
     registry = load_registry(settings.checks_module)
@@ -270,16 +281,26 @@ def main(argv: Sequence[str] | None = None) -> int:
     started = time.monotonic()
     in_main_thread = threading.current_thread() is threading.main_thread()
     previous = signal.signal(signal.SIGTERM, _terminate) if in_main_thread else None
+    finished: list[Row] = []
+    progress = _progress(len(submissions), args.quiet)
+
+    def on_done(submission: Submission, rows: list[Row]) -> None:
+        finished.extend(rows)
+        progress(submission, rows)
+
     try:
-        rows = grade(
-            submissions,
-            settings,
-            registry=registry,
-            pristine=pristine,
-            on_done=_progress(len(submissions), args.quiet),
-        )
+        rows = grade(submissions, settings, registry=registry, pristine=pristine, on_done=on_done)
     except KeyboardInterrupt:
-        print("interrupted: every kernel the grader started was stopped", file=sys.stderr)
+        partial = [*finished, *identity_rows(refused)]
+        if partial:  # what was graded is kept, marked incomplete, never half-written
+            write_csv(partial, args.out)
+            data = summary(partial, seconds=time.monotonic() - started, settings={})
+            write_json({**data, "complete": False}, args.json)
+        print(
+            "interrupted: every kernel the grader started was stopped"
+            + (f"; the {len(partial)} rows graded so far are in {args.out}" if partial else ""),
+            file=sys.stderr,
+        )
         return 130
     except SandboxUnavailable as exc:
         parser.error(f"refusing to run untrusted notebooks unsandboxed: {exc}")
@@ -288,6 +309,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             signal.signal(signal.SIGTERM, previous)
     elapsed = time.monotonic() - started
 
+    rows = [*rows, *identity_rows(refused)]
     write_csv(rows, args.out)
     data = summary(
         rows,
@@ -304,8 +326,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             "file_size": args.file_size,
         },
     )
-    write_json(data, args.json)
+    write_json({**data, "complete": True}, args.json)
     print(table(rows))
+    for row in identity_rows(refused):
+        print(f"not graded: {row.notebook}: {row.message}", file=sys.stderr)
     delegated = delegation_lines(rows)
     if delegated:  # not wrong, but not built either: the instructor decides
         print("\nanswers that call the course's reference implementation instead of building it:")

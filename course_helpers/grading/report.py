@@ -8,7 +8,10 @@ status                 meaning                                                  
 =====================  ==============================================================  ========
 ``timeout(notebook)``  the notebook outran ``--notebook-timeout``; its kernel was killed  no
 ``kernel_died``        the kernel exited (``os._exit``, a crash, out of memory)           no
-``tampered``           the grader's private checks were modified or bypassed             no
+``tampered``           the grade was forged, or what the checks rely on was modified     no
+``duplicate``          the learner has another notebook for the same exercise            no
+``no_learner``         the notebook is not inside a learner's folder                     no
+``learner_collision``  two different folders are named for the same learner             no
 ``invalid_notebook``   the file is not a readable notebook                               no
 ``grader_error``       the grader itself failed on this notebook (a bug: please report)   no
 ``no_checks``          no exercise could be told, or the grading cell produced nothing    no
@@ -22,30 +25,46 @@ When a notebook could not be graded, each of its checks is a failed row whose me
 ``cell_errors`` lists every learner cell's error name, in order. ``delegates_to`` names the
 course's reference implementations (``course_helpers.errors.classify``...) the learner's answer
 called instead of building its own, ``;``-separated: it changes no verdict, the instructor decides.
+``note`` says what the grader noticed without changing the grade (a notebook's metadata naming
+another exercise than its file name).
+
+The three identity statuses are reported once per notebook and counted in no score: a learner's
+work is never merged with another's nor counted twice. Report files are written only by the
+grader, each atomically (a temporary file renamed over the old one), and every CSV cell that a
+spreadsheet would read as a formula (it starts with ``= + - @``, a tab or a carriage return) is
+prefixed with ``'``.
 """
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import json
+import os
+import tempfile
 from collections import Counter
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, TextIO
 
 from course_helpers.grading.execute import Execution, Limits
 from course_helpers.grading.submissions import Submission
 
 __all__ = [
     "COLUMNS",
+    "IDENTITY_STATUSES",
     "Row",
+    "csv_cell",
     "delegation_lines",
+    "identity_rows",
     "rows_for",
     "status_of",
     "summary",
     "table",
+    "write_atomically",
     "write_csv",
+    "write_json",
 ]
 
 COLUMNS = (
@@ -59,7 +78,11 @@ COLUMNS = (
     "cell_errors",
     "seconds",
     "delegates_to",
+    "note",
 )
+IDENTITY_STATUSES = frozenset({"duplicate", "no_learner", "learner_collision"})
+"""Notebooks not graded because who or what they are is in doubt: in no score."""
+_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 
 @dataclass(frozen=True)
@@ -76,12 +99,19 @@ class Row:
     cell_errors: str
     seconds: float
     delegates_to: str = ""
+    note: str = ""
 
     def as_csv(self) -> dict[str, str]:
+        """The CSV cells, each safe to open in a spreadsheet (see ``csv_cell``)."""
         values = asdict(self)
         values["passed"] = "true" if self.passed else "false"
         values["seconds"] = f"{self.seconds:.1f}"
-        return {name: str(values[name]) for name in COLUMNS}
+        return {name: csv_cell(str(values[name])) for name in COLUMNS}
+
+
+def csv_cell(text: str) -> str:
+    """``text`` with a leading ``'`` if a spreadsheet would run it as a formula (OWASP's rule)."""
+    return "'" + text if text.startswith(_FORMULA_STARTS) else text
 
 
 def status_of(run: Execution, exercise_ids: Sequence[str]) -> str:
@@ -154,6 +184,7 @@ def rows_for(
             errors,
             round(run.seconds, 1),
             delegates,
+            submission.note,
         )
 
     if not exercise_ids:
@@ -195,12 +226,50 @@ def rows_for(
     return rows
 
 
-def write_csv(rows: Sequence[Row], path: Path) -> None:
+def identity_rows(submissions: Sequence[Submission]) -> list[Row]:
+    """One failed row per notebook refused for its identity (``Submission.problem``)."""
+    return [
+        Row(
+            item.learner,
+            item.label,
+            item.exercise_key,
+            "",
+            False,
+            item.problem or "",
+            item.status,
+            "",
+            0.0,
+            "",
+            item.note,
+        )
+        for item in submissions
+    ]
+
+
+def write_atomically(path: Path, write: Callable[[TextIO], object]) -> None:
+    """Write ``path`` through a temporary file renamed over it: whole or not at all."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    with path.open("w", newline="", encoding="utf-8") as handle:
+    descriptor, temporary = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+    try:
+        with os.fdopen(descriptor, "w", encoding="utf-8", newline="") as handle:
+            write(handle)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.chmod(temporary, 0o644)
+        os.replace(temporary, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(temporary)
+        raise
+
+
+def write_csv(rows: Sequence[Row], path: Path) -> None:
+    def write(handle: TextIO) -> None:
         writer = csv.DictWriter(handle, fieldnames=COLUMNS)
         writer.writeheader()
         writer.writerows(row.as_csv() for row in rows)
+
+    write_atomically(path, write)
 
 
 def _notebooks(rows: Sequence[Row]) -> dict[tuple[str, str], list[Row]]:
@@ -214,6 +283,9 @@ def summary(rows: Sequence[Row], *, seconds: float, settings: Mapping[str, Any])
     """Per learner score/total, per exercise pass rates, and how many notebooks had each status."""
     learners: dict[str, dict[str, Any]] = {}
     reasons: Counter[str] = Counter()
+    refused = [row for row in rows if row.status in IDENTITY_STATUSES]
+    reasons.update(row.status for row in refused)
+    rows = [row for row in rows if row.status not in IDENTITY_STATUSES]
     for (learner, notebook), group in _notebooks(rows).items():
         first = group[0]
         reasons[first.status] += 1
@@ -233,6 +305,7 @@ def summary(rows: Sequence[Row], *, seconds: float, settings: Mapping[str, Any])
                 "cell_errors": [name for name in first.cell_errors.split(";") if name],
                 "seconds": first.seconds,
                 "delegates_to": _delegates(group),
+                "note": first.note,
             }
         )
     for entry in learners.values():
@@ -258,6 +331,15 @@ def summary(rows: Sequence[Row], *, seconds: float, settings: Mapping[str, Any])
         "learners": dict(sorted(learners.items())),
         "exercises": exercises,
         "reasons": dict(sorted(reasons.items())),
+        "not_graded": [
+            {
+                "learner": row.learner,
+                "notebook": row.notebook,
+                "status": row.status,
+                "message": row.message,
+            }
+            for row in refused
+        ],
     }
 
 
@@ -271,8 +353,8 @@ def _delegates(rows: Sequence[Row]) -> dict[str, list[str]]:
 
 
 def write_json(data: Mapping[str, Any], path: Path) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps(data, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    text = json.dumps(data, indent=2, ensure_ascii=False) + "\n"
+    write_atomically(path, lambda handle: handle.write(text))
 
 
 def delegation_lines(rows: Sequence[Row]) -> list[str]:
@@ -287,9 +369,11 @@ def delegation_lines(rows: Sequence[Row]) -> list[str]:
 def table(rows: Sequence[Row]) -> str:
     """One line per notebook: learner, exercise(s), score, status, seconds."""
     lines = [("learner", "exercise", "score", "status", "seconds")]
-    for (learner, _), group in _notebooks(rows).items():
+    for (learner, notebook), group in _notebooks(rows).items():
         exercises = ",".join(sorted({row.exercise for row in group if row.exercise})) or "?"
         score = f"{sum(row.passed for row in group)}/{len(group)}"
+        if group[0].status in IDENTITY_STATUSES:  # in no score
+            learner, score = learner or f"({notebook})", "-"
         lines.append((learner, exercises, score, group[0].status, f"{group[0].seconds:.1f}"))
     widths = [max(len(line[i]) for line in lines) for i in range(5)]
     return "\n".join(

@@ -1,26 +1,35 @@
 """Which notebooks to grade, whose they are, and which exercise each one is.
 
-Learner ids follow one rule, so a report can be joined with a class list:
+One rule says who a learner is: **a learner is a folder.** Give the grader the class folder;
+each folder directly inside it belongs to one learner, named by the folder, and every notebook
+anywhere below it is theirs: ``class/alice/ex04_retry.ipynb`` and ``class/alice/week2/
+ex04_retry.ipynb`` are ``alice``'s. A notebook given as a file belongs to the folder that holds
+it (``class/alice/ex04_retry.ipynb`` is ``alice``'s). Folders starting with a dot
+(``.ipynb_checkpoints``, ``.git``) and ``__pycache__`` are skipped.
 
-- a notebook found inside a folder given on the command line belongs to the learner named by the
-  first folder below it: ``submissions/alice/ex04_retry.ipynb`` (or ``submissions/alice/week2/
-  ex04_retry.ipynb``) is ``alice``;
-- a notebook directly inside that folder, or given as a file, is named by its file stem:
-  ``submissions/bob.ipynb`` is ``bob``.
+Nothing is guessed or merged; these are reported, each notebook once, and graded for no one:
 
-Folders whose name starts with a dot (``.ipynb_checkpoints``, ``.git``) and ``__pycache__`` are
-skipped.
+- ``no_learner``: a notebook loose in the class folder (it is in no learner's folder);
+- ``learner_collision``: two different folders with the same learner name (compared without
+  case), e.g. ``sectionA/alice`` and ``sectionB/alice`` given together;
+- ``duplicate``: one learner with two notebooks for the same exercise.
+
+The exercise comes from the ``exNN`` in the file name (or ``--exercise``); a notebook's
+``metadata["course"]["exercise"]`` is used only when the name has none, and then only if it names
+one exercise. Metadata that disagrees with the file name changes nothing but is reported in the
+``note`` column.
 """
 
 from __future__ import annotations
 
+import json
 import re
-from collections.abc import Collection, Iterable, Mapping
-from dataclasses import dataclass
+from collections.abc import Collection, Iterable, Mapping, Sequence
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
-__all__ = ["Submission", "exercises_for", "find_submissions"]
+__all__ = ["Submission", "exercise_note", "exercises_for", "find_submissions"]
 
 _SKIPPED_DIRS = {"__pycache__", "__MACOSX"}
 _PREFIX = re.compile(r"(?<![a-z0-9])(ex\d{2})(?![0-9])")
@@ -28,25 +37,49 @@ _PREFIX = re.compile(r"(?<![a-z0-9])(ex\d{2})(?![0-9])")
 
 @dataclass(frozen=True)
 class Submission:
-    """One notebook to grade: where it is, whose it is, and how the report names it."""
+    """One notebook: where it is, whose it is, how the report names it, and any doubt about it.
+
+    ``problem`` (with its ``status``) says why it is not graded; ``note`` is reported beside its
+    grade; ``exercise_key`` is the exercise it was told to be, for finding duplicates.
+    """
 
     path: Path
     learner: str
     label: str
+    problem: str | None = None
+    status: str = ""
+    note: str = ""
+    exercise_key: str = ""
+    folder: Path | None = None
 
 
 def _skipped(relative: Path) -> bool:
     return any(part.startswith(".") or part in _SKIPPED_DIRS for part in relative.parts[:-1])
 
 
-def find_submissions(arguments: Iterable[str | Path]) -> list[Submission]:
-    """The notebooks named by ``arguments`` (files or folders searched recursively), in order.
+def _loose(root: Path, path: Path) -> Submission:
+    return Submission(
+        path,
+        "",
+        path.relative_to(root).as_posix(),
+        problem=(
+            f"{path.name} is loose in the class folder {root}, in no learner's folder: move it "
+            f"into {root}/<learner>/ (the folder's name is the learner)"
+        ),
+        status="no_learner",
+    )
 
-    A path that does not exist or is not a notebook raises ``FileNotFoundError`` / ``ValueError``
-    with the offending path, before anything runs.
-    """
+
+def _discover(arguments: Iterable[str | Path]) -> list[Submission]:
     found: list[Submission] = []
     seen: set[Path] = set()
+
+    def add(submission: Submission) -> None:
+        key = submission.path.resolve()
+        if key not in seen:
+            seen.add(key)
+            found.append(submission)
+
     for argument in arguments:
         root = Path(argument)
         if root.is_dir():
@@ -54,45 +87,161 @@ def find_submissions(arguments: Iterable[str | Path]) -> list[Submission]:
                 relative = path.relative_to(root)
                 if _skipped(relative) or not path.is_file():
                     continue
-                learner = relative.parts[0] if len(relative.parts) > 1 else path.stem
-                label = relative.as_posix()
-                _add(found, seen, Submission(path, learner, label))
+                if len(relative.parts) == 1:
+                    add(_loose(root, path))
+                    continue
+                folder = root / relative.parts[0]
+                add(Submission(path, relative.parts[0], relative.as_posix(), folder=folder))
         elif root.is_file():
             if root.suffix != ".ipynb":
                 raise ValueError(f"{root} is not a notebook: pass .ipynb files or folders")
-            _add(found, seen, Submission(root, root.stem, root.as_posix()))
+            folder = root.resolve().parent
+            add(Submission(root, folder.name, root.as_posix(), folder=folder))
         else:
             raise FileNotFoundError(f"{root} does not exist: pass notebook files or folders")
     return found
 
 
-def _add(found: list[Submission], seen: set[Path], submission: Submission) -> None:
-    key = submission.path.resolve()
-    if key not in seen:
-        seen.add(key)
-        found.append(submission)
+def find_submissions(
+    arguments: Iterable[str | Path], exercises: Sequence[str] = ()
+) -> list[Submission]:
+    """The notebooks named by ``arguments`` (class folders or notebook files), in order.
+
+    Identity problems are set on the submissions concerned (see the module docstring);
+    ``exercises`` is ``--exercise`` (every notebook is then that exercise). A path that does not
+    exist or is not a notebook raises ``FileNotFoundError`` / ``ValueError`` before anything runs.
+    """
+    found = [_with_exercise(item, exercises) for item in _discover(arguments)]
+    found = _collisions(found)
+    return _duplicates(found)
+
+
+def _read_metadata(path: Path) -> Mapping[str, Any]:
+    try:
+        with path.open(encoding="utf-8") as handle:
+            metadata = json.load(handle).get("metadata", {})
+    except (OSError, ValueError, AttributeError):  # an unreadable notebook is reported later
+        return {}
+    return metadata if isinstance(metadata, Mapping) else {}
+
+
+def _with_exercise(item: Submission, override: Sequence[str]) -> Submission:
+    if item.problem:
+        return item
+    metadata = _read_metadata(item.path)
+    chosen = _unique(override)
+    if chosen:
+        key = ",".join(chosen)
+    else:
+        named = _file_prefix(item.path)
+        declared = _declared(metadata)
+        key = named or (declared[0] if len(declared) == 1 else "")
+    return replace(item, exercise_key=key, note=exercise_note(metadata, item.path))
+
+
+def _collisions(found: list[Submission]) -> list[Submission]:
+    folders: dict[str, set[Path]] = {}
+    for item in found:
+        if item.folder is not None and not item.problem:
+            folders.setdefault(item.learner.casefold(), set()).add(item.folder.resolve())
+    result = []
+    for item in found:
+        claimed = folders.get(item.learner.casefold(), set())
+        if item.folder is not None and not item.problem and len(claimed) > 1:
+            where = ", ".join(sorted(str(path) for path in claimed))
+            item = replace(
+                item,
+                problem=(
+                    f"{len(claimed)} different folders are named for learner {item.learner!r} "
+                    f"({where}): rename one, or grade them in separate runs"
+                ),
+                status="learner_collision",
+            )
+        result.append(item)
+    return result
+
+
+def _duplicates(found: list[Submission]) -> list[Submission]:
+    groups: dict[tuple[str, str], list[Submission]] = {}
+    for item in found:
+        if not item.problem and item.exercise_key:
+            key = (item.learner.casefold(), _prefix_of(item.exercise_key))
+            groups.setdefault(key, []).append(item)
+    duplicated = {
+        item.label: group for group in groups.values() if len(group) > 1 for item in group
+    }
+    result = []
+    for item in found:
+        group = duplicated.get(item.label)
+        if group is not None:
+            others = ", ".join(other.label for other in group)
+            item = replace(
+                item,
+                problem=(
+                    f"{item.learner} has {len(group)} notebooks for {item.exercise_key} "
+                    f"({others}): none is graded until only one is left"
+                ),
+                status="duplicate",
+            )
+        result.append(item)
+    return result
+
+
+def _unique(items: Iterable[str]) -> list[str]:
+    return list(dict.fromkeys(item for item in items if item))
+
+
+def _prefix_of(exercise: str) -> str:
+    match = _PREFIX.search(exercise.lower())
+    return match.group(1) if match else exercise
+
+
+def _file_prefix(path: Path) -> str:
+    match = _PREFIX.search(path.stem.lower())
+    return match.group(1) if match else ""
+
+
+def _declared(metadata: Mapping[str, Any]) -> list[str]:
+    course = metadata.get("course")
+    declared = course.get("exercise") if isinstance(course, Mapping) else None
+    if isinstance(declared, str):
+        return _unique([declared])
+    if isinstance(declared, list):
+        return _unique(item for item in declared if isinstance(item, str))
+    return []
+
+
+def exercise_note(metadata: Mapping[str, Any], path: Path) -> str:
+    """What the notebook's metadata says against its file name ("" when they agree)."""
+    declared = _declared(metadata)
+    prefix = _file_prefix(path)
+    if prefix and declared and any(_prefix_of(item) != prefix for item in declared):
+        return (
+            f"its metadata names {', '.join(declared)} but its file name says {prefix}: "
+            "graded on the file name's exercise"
+        )
+    if not prefix and len(declared) > 1:
+        return (
+            f"its metadata names {len(declared)} exercises ({', '.join(declared)}) and its file "
+            "name none: name the file after the one exercise it is"
+        )
+    return ""
 
 
 def exercises_for(
     metadata: Mapping[str, Any], path: Path, known: Collection[str], override: Iterable[str] = ()
 ) -> list[str]:
-    """The exercise ids to grade a notebook on.
+    """The exercise ids to grade a notebook on (each at most once).
 
-    ``override`` (``--exercise``) wins; then ``metadata["course"]["exercise"]`` (an id or a list
-    of ids); then the ``exNN`` in the file name, matched against the ``known`` ids. An empty list
-    means the exercise could not be told.
+    ``override`` (``--exercise``) wins; then the ``exNN`` in the file name, matched against the
+    ``known`` ids; only if the name has none, ``metadata["course"]["exercise"]`` when it names
+    exactly one exercise. An empty list means the exercise could not be told.
     """
-    chosen = [item for item in override if item]
+    chosen = _unique(override)
     if chosen:
         return chosen
-    course = metadata.get("course")
-    declared = course.get("exercise") if isinstance(course, Mapping) else None
-    if isinstance(declared, str) and declared:
-        return [declared]
-    if isinstance(declared, list) and declared and all(isinstance(i, str) for i in declared):
-        return list(declared)
-    match = _PREFIX.search(path.stem.lower())
-    if match is None:
-        return []
-    prefix = match.group(1)
-    return sorted(item for item in known if item == prefix or item.startswith(prefix + "_"))
+    prefix = _file_prefix(path)
+    if prefix:
+        return sorted(item for item in known if item == prefix or item.startswith(prefix + "_"))
+    declared = _declared(metadata)
+    return declared if len(declared) == 1 else []
