@@ -105,10 +105,35 @@ def anthropic_client(**options: Any) -> anthropic.Anthropic:
     return client
 
 
+_warmed = threading.Event()
+
+
 def prepare_clients() -> None:
-    """Import both SDKs and build the default clients now, outside any check's time limit."""
-    openai_client()
-    anthropic_client()
+    """Import both SDKs, build the default clients and make one plain and one streamed call with
+    each, once per process, outside any check's time limit.
+
+    An SDK's first request builds its response models and the HTTP stack lazily: about 1.5 s on
+    a busy 2-core machine, which a check's limit would otherwise charge to the learner's code.
+    """
+    openai = openai_client()
+    claude = anthropic_client()
+    if _warmed.is_set():
+        return
+    ask: Any = [{"role": "user", "content": "Say hello"}]
+    with simulated():
+        openai.chat.completions.create(model=OPENAI_MODEL, messages=ask, max_completion_tokens=5)
+        for _ in openai.chat.completions.create(
+            model=OPENAI_MODEL,
+            messages=ask,
+            max_completion_tokens=5,
+            stream=True,
+            stream_options={"include_usage": True},
+        ):
+            pass
+        claude.messages.create(model=ANTHROPIC_MODEL, messages=ask, max_tokens=5)
+        with claude.messages.stream(model=ANTHROPIC_MODEL, messages=ask, max_tokens=5) as stream:
+            stream.get_final_message()
+    _warmed.set()
 
 
 def _auth_headers(provider: str) -> dict[str, str]:
