@@ -11,8 +11,9 @@
 # 1. trigger every row of the usual error table, one after another, and see which exception each
 #    SDK raises and what the course's `classify()` makes of it;
 # 2. watch the SDKs retry by themselves, and see how a retry loop around them multiplies requests;
-# 3. run a typical hand-written retry loop against the same faults and find its five flaws;
-# 4. run the course's `call_with_retry`, then fix a tenacity `@retry` with two arguments;
+# 3. run the module's own retry loop (its section 4, verbatim) against the same faults: where it
+#    is right, and its four real flaws;
+# 4. run the course's `call_with_retry`, then the module's tenacity decorator and a fixed one;
 # 5. plot backoff schedules with and without jitter.
 #
 # Nothing here really waits: the faults are injected into the simulated provider, and every retry
@@ -180,74 +181,91 @@ print("attempts in our loop:", 3, "| requests the provider received:", len(fake.
 # already struggling. The rule: **one retry layer**. If you write your own, create the client
 # with `max_retries=0` (or `client.with_options(max_retries=0)`).
 #
-# ## 3. A typical hand-written retry loop, and its flaws
+# ## 3. The module's retry loop, run as written
 #
-# This is the retry helper many courses ship (the course keeps a copy in
-# `course_helpers.seed.retry`, defects included):
-#
-# ```python
-# def call_llm_with_retry(client, prompt, max_retries=3, model="gpt-4o-mini"):
-#     for attempt in range(max_retries):
-#         try:
-#             response = client.chat.completions.create(
-#                 model=model, messages=[{"role": "user", "content": prompt}])
-#             return response.choices[0].message.content
-#         except openai.RateLimitError:
-#             time.sleep(2 ** attempt)
-#         except openai.APIError:
-#             time.sleep(1)
-#     raise Exception("Max retries exceeded")
-# ```
-#
-# It looks careful. Let's run it against the faults of section 1, with a `sleep` that records
-# instead of sleeping (the only change to the original), and `max_retries=0` on the SDK so we count
-# only this loop's requests. Each fault is scripted to happen three times in a row.
+# Section 4 of the module ("Robust Error Handling Pattern") gives `call_llm_with_retry`. The course
+# keeps it **verbatim** in `course_helpers/seed/retry.py` (a test compares it with the module's
+# text; nothing had to be added, the block imports all it uses). Here it is, as printed:
 
 # %%
-from course_helpers.seed.retry import call_llm_with_retry
+import inspect
+
+from course_helpers.seed import retry as module_retry
+
+print(inspect.getsource(module_retry.call_llm_with_retry))
+
+# %% [markdown]
+# It catches `RateLimitError` and `APIConnectionError` and backs off 1 s, 2 s, ...; it retries an
+# `APIError` with a status of 500 or more and re-raises any other; on the last attempt it re-raises
+# the error itself. We run it against the faults of section 1 with two harmless changes around it,
+# not in it: its `time.sleep` records instead of sleeping (`with_globals` runs the same code with
+# another `time`), and the client has `max_retries=0`, so we count only this loop's requests. Each
+# fault is scripted to happen `times` times in a row; what the loop prints is shown as it is.
+
+# %%
+from types import SimpleNamespace
+
+from course_helpers.seed.clocked import with_globals
 
 
-def run_seed(times=3, **fault):
+def run_module(times=3, client_retries=0, **fault):
     slept = []
+    loop = with_globals(module_retry.call_llm_with_retry, time=SimpleNamespace(sleep=slept.append))
     with FakeProvider() as fake:
         fake.fail_next(times=times, **fault)
         try:
-            result = repr(call_llm_with_retry(OpenAI(max_retries=0), "Hi", sleep=slept.append))
+            result = repr(loop(OpenAI(max_retries=client_retries), HELLO)[:40])
         except Exception as exc:
-            result = f"raised {exc!r}"
+            result = f"raised {type(exc).__module__}.{type(exc).__name__}"
     print(f"  requests: {len(fake.calls)}, slept {slept} -> {result}")
 
 
 # %% [markdown]
-# **Flaw 1: it retries what can never succeed.** A prompt too long for the model fails the same
-# way three times, with sleeps in between, including one after the last attempt, when there is
-# nothing left to wait for:
+# **Where the module is right: a client error is not retried.** A prompt too long for the context
+# window (a 400) is sent once and the SDK's `BadRequestError` reaches the caller unchanged:
 
 # %%
-run_seed(context_length=True)
+run_module(context_length=True)
 
 # %% [markdown]
-# **Flaw 2: it retries an empty account.** `insufficient_quota` arrives as `openai.RateLimitError`,
-# so the loop backs off politely, 1 + 2 + 4 seconds, and then hides *why* it failed behind a bare
-# `Exception("Max retries exceeded")`: the caller cannot tell a quota problem from a wrong key.
+# **Flaw 1: it retries an empty account.** `insufficient_quota` arrives as `openai.RateLimitError`
+# (status 429), so the loop backs off 1 s, then 2 s, and asks twice more, although no amount of
+# waiting adds credit. (It does re-raise the real error at the end.)
 
 # %%
-run_seed(status=429, quota=True)
+run_module(status=429, quota=True)
 
 # %% [markdown]
-# **Flaw 3: it ignores `retry-after`.** The server says "come back in 7 seconds"; the loop comes
-# back after 1 second, then 2. Against a real API both early retries earn another 429, which is
-# what the scripted fault does here, and the loop runs out of attempts before the 7 seconds pass.
+# **Flaw 2: it ignores `retry-after`.** The server says "come back in 7 seconds"; the loop comes
+# back after 1 second, then 2. The simulated fault ends after two requests whatever the timing; a
+# real server would have refused both early retries.
 
 # %%
-run_seed(status=429, retry_after=7)
+run_module(times=2, status=429, retry_after=7)
 
 # %% [markdown]
-# **Flaw 4: retries multiply.** With the default client (`max_retries=2`) every attempt of the loop
-# is up to three requests: the 9 requests of section 2. **Flaw 5: no jitter.** Every client that
-# hit the limit at the same moment sleeps exactly 1, 2, 4 s and comes back at the same moment
-# (section 5 shows it).
+# **Flaw 3: retries multiply.** The module builds its client as `OpenAI(api_key=...)`, which keeps
+# the SDK's default `max_retries=2`: each of the loop's 3 attempts is up to 3 requests. Against an
+# outage (503s with a short `retry-after-ms`, so the SDK's own waits are brief):
+
+# %%
+run_module(times=20, client_retries=2, status=503, retry_after_ms=10)
+
+# %% [markdown]
+# **Flaw 4: no jitter.** Every run above slept exactly `[1.0, 2.0]`: every client that failed at
+# the same moment comes back at the same moment (section 5 plots it).
 #
+# Its last line, `raise Exception("Max retries exceeded")`, is reached only when `max_retries` is
+# below 1 (every other path returns or re-raises), and then without sending anything:
+
+# %%
+with FakeProvider() as fake:
+    try:
+        module_retry.call_llm_with_retry(OpenAI(), HELLO, max_retries=0)
+    except Exception as exc:
+        print(f"requests: {len(fake.calls)} -> raised {exc!r}")
+
+# %% [markdown]
 # ## 4. The course's `call_with_retry`
 #
 # `course_helpers.retry.call_with_retry(fn, policy)` calls `fn()` and retries only what
@@ -307,7 +325,13 @@ print(reply.choices[0].message.content)
 # %% [markdown]
 # When it gives up, the error says why, keeps the provider's message, and chains the SDK exception
 # (`raise ... from`), so the traceback still shows where it came from. That error is the point of
-# the next cell:
+# the next cell. Its full traceback runs through the SDK's internals for dozens of lines;
+# `%xmode Minimal` makes IPython show just the error (`%xmode Context` brings tracebacks back):
+
+# %%
+from IPython import get_ipython
+
+get_ipython().run_line_magic("xmode", "Minimal")
 
 # %% tags=["raises-exception"]
 with FakeProvider() as fake:
@@ -320,69 +344,79 @@ with FakeProvider() as fake:
     )
 
 # %% [markdown]
-# ### tenacity, before and after
+# ### The module's tenacity decorator, and a fixed one
 #
-# Many codebases use [tenacity](https://tenacity.readthedocs.io) instead of a hand-written loop.
-# The usual decorator has the same flaws as the loop above: it retries everything and ignores
-# `retry-after`. (tenacity's `sleep=` argument lets us record the waits here, as before.)
+# The module's second pattern ("Using Tenacity for Retries") decorates `call_llm`; it is in
+# `course_helpers/seed/tenacity_retry.py`, verbatim. It uses the module's global `client`
+# (section 1), which we set to a client without SDK retries. tenacity's `retry_with(sleep=...)`
+# records the waits, as before; the decorator's own arguments are unchanged.
 
 # %%
-from tenacity import retry, stop_after_attempt, wait_exponential
+from course_helpers.seed import tenacity_retry
+
+print(inspect.getsource(tenacity_retry.call_llm).split("def ")[0])  # the decorator, as printed
+
+# %% [markdown]
+# The fixed one changes its `wait` and `retry` arguments to the course's tenacity adapters:
+# `wait_retry_after()` waits what the server asked for (else jittered exponential backoff), and
+# `retry_if_retriable()` retries exactly what `classify()` calls retriable. `reraise=True` raises
+# the last error itself instead of tenacity's `RetryError`.
+
+# %%
+from tenacity import retry, stop_after_attempt
+
+from course_helpers.retry import retry_if_retriable, wait_retry_after
 
 slept = []
 
 
-@retry(wait=wait_exponential(), stop=stop_after_attempt(3), sleep=slept.append)
-def ask_before(client):
-    return client.chat.completions.create(model="gpt-5.4-mini", messages=HELLO)
-
-
-# %% [markdown]
-# The course's `retry.py` has two tenacity adapters: `wait_retry_after()` waits what the server
-# asked for (falling back to jittered exponential backoff), and `retry_if_retriable()` retries
-# exactly what `classify()` calls retriable. Two arguments change:
-
-# %%
-from course_helpers.retry import retry_if_retriable, wait_retry_after
-
-
 @retry(
-    wait=wait_retry_after(),  # changed: the server's retry-after, else jittered backoff
-    retry=retry_if_retriable(),  # added: only what can succeed
     stop=stop_after_attempt(3),
-    sleep=slept.append,
+    wait=wait_retry_after(),  # changed: the server's retry-after, else jittered backoff
+    retry=retry_if_retriable(),  # changed: everything that can succeed, nothing else
+    reraise=True,  # added: the caller sees the real error
 )
-def ask_after(client):
-    return client.chat.completions.create(model="gpt-5.4-mini", messages=HELLO)
+def call_llm_fixed(messages: list) -> str:
+    response = tenacity_retry.client.chat.completions.create(model="gpt-4o", messages=messages)
+    return response.choices[0].message.content
 
 
 # %% [markdown]
-# Both against a rate limit with `retry-after: 7` (scripted to fail twice, then answer), and
-# against a prompt that is too long (it fails every time, as it would for real):
+# Both against four faults, each scripted to fail `times` times: a rate limit with `retry-after: 7`
+# (twice, then it answers), an outage (500s), a prompt that is too long, an empty account.
 
 # %%
 FAULTS = {
     "rate limit": {"status": 429, "retry_after": 7, "times": 2},
+    "500 outage": {"status": 500, "times": 3},
     "too long": {"context_length": True, "times": 3},
+    "empty account": {"status": 429, "quota": True, "times": 3},
 }
-for ask in (ask_before, ask_after):
+random.seed(0)  # the jitter draws from `random`: seeded so the output is reproducible
+for ask in (tenacity_retry.call_llm, call_llm_fixed):
+    recorded = ask.retry_with(sleep=slept.append)
     for name, fault in FAULTS.items():
         slept.clear()
         with FakeProvider() as fake:
+            tenacity_retry.client = OpenAI(max_retries=0)  # the module's global `client`
             fake.fail_next(**fault)
             try:
-                ask(without_sdk_retries(OpenAI()))
+                recorded(HELLO)
                 result = "answered"
             except Exception as exc:
                 result = f"raised {type(exc).__name__}"
-        print(f"{ask.__name__}, {name}: requests: {len(fake.calls)}, slept {slept} -> {result}")
+        print(f"{ask.__name__:<14} {name:<13} requests: {len(fake.calls)}, "
+              f"slept {[round(w, 2) for w in slept]} -> {result}")  # fmt: skip
 
 # %% [markdown]
-# `ask_before` came back after 1 and 2 seconds on a 7-second rate limit (the simulated fault
-# ends after two requests whatever the timing; a real server would have refused both early
-# retries), and retried the too-long prompt until its attempts ran out, hiding the error inside
-# tenacity's `RetryError`. `ask_after` waited exactly the 7 seconds asked for, and raised the
-# `BadRequestError` at once.
+# The module's decorator is right about the 400: one request, no retry. But it **never retries a
+# 5xx**: `InternalServerError` is not in its `retry_if_exception_type(...)`, so the outage is
+# raised after one request, although the module's own error table says "Server error 500-503:
+# retry with backoff". (With the SDK's default `max_retries=2` underneath, the SDK would retry it
+# twice on its own.) It came back after 1 and 2 seconds on a 7-second rate limit, retried the
+# empty account, and hid that error inside tenacity's `RetryError`. The fixed one waited the 7
+# seconds asked for, retried the outage with jittered backoff until its attempts ran out, and
+# raised the 400 and the quota error at once.
 #
 # The same in Node.js, for reference: both SDKs take the same options there, and the error classes
 # have the same names.
@@ -401,8 +435,8 @@ for ask in (ask_before, ask_after):
 # ## 5. Backoff schedules: why jitter
 #
 # When the server gives no `retry-after`, wait longer after each failure: `base · 2ⁿ`, capped. Then
-# add **full jitter**: wait a random time between 0 and that step. On the left, the step (grey) and
-# five jittered runs (blue). On the right, twenty clients that failed at the same instant: without
+# add **full jitter**: wait a random time between 0 and that step. On the left, the step (the dark
+# line with squares) and five jittered runs (blue). On the right, twenty clients that failed at the same instant: without
 # jitter they all come back at the same instants and hit the server together again (a *thundering
 # herd*); with jitter they spread out.
 
@@ -425,7 +459,12 @@ plot_backoff_schedules(RetryPolicy(base_delay=0.5, max_delay=8.0), retries=8, se
 # * A stream that fails after its first token cannot simply be retried: you would repeat text the
 #   user already saw.
 #
-# ## Next
+# ## Exercises and next
 #
-# `05_rate_limits.ipynb`: instead of reacting to 429s, avoid them. Requests and tokens per minute,
-# the rate-limit headers, a client-side limiter, and a token budget that resets on time.
+# Prove it with the auto-checked exercises of this notebook:
+# [`ex03_classify_errors`](../exercises/ex03_classify_errors.ipynb) (tell the errors apart) and
+# [`ex04_retry`](../exercises/ex04_retry.ipynb) (a retry loop that `check(...)` tries to break).
+#
+# Previous: [`03_streaming`](03_streaming.ipynb). Next: [`05_rate_limits`](05_rate_limits.ipynb):
+# instead of reacting to 429s, avoid them. Requests and tokens per minute, the rate-limit headers,
+# the module's client-side limiter, and a token budget that resets on time.

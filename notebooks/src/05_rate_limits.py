@@ -5,9 +5,9 @@
 #
 # 1. see the three limits (RPM, TPM, RPD) and read them from the response headers of both APIs;
 # 2. earn 429s on purpose with a burst, and read the `retry-after` they carry;
-# 3. compare a typical client-side rate limiter with the course's `RateLimiter` on a workload
+# 3. run the module's own `RateLimiter` (its section 5, verbatim) and the course's on a workload
 #    whose **token** limit binds, and plot both runs against the limits;
-# 4. find the bug in a typical `TokenBudget`, with a frozen clock, and use one that resets on time;
+# 4. find the bug in the module's `TokenBudget`, with a frozen clock, and use one that resets on time;
 # 5. watch a budget meter fill while an `LLMClient` spends.
 #
 # To keep the notebook fast, the simulated provider's limits are per **second** (or two) instead
@@ -121,51 +121,44 @@ with FakeProvider(rpm=5, period=2.0) as fake:
 # ## 3. A client-side rate limiter
 #
 # A limiter on the client waits *before* sending, so that the requests leave at the rate the
-# provider accepts. Here is the limiter many courses ship (kept in `course_helpers.seed.ratelimit`,
-# defects included):
-#
-# ```python
-# class RateLimiter:
-#     def __init__(self, requests_per_minute):
-#         self.requests_per_minute = requests_per_minute
-#         self.requests = deque()
-#         self.lock = threading.Lock()
-#
-#     def wait_if_needed(self):
-#         with self.lock:
-#             now = time.time()
-#             while self.requests and now - self.requests[0] > 60:
-#                 self.requests.popleft()
-#             if len(self.requests) >= self.requests_per_minute:
-#                 sleep_time = 60 - (now - self.requests[0])
-#                 if sleep_time > 0:
-#                     time.sleep(sleep_time)
-#             self.requests.append(time.time())
-# ```
-#
-# Two problems. It **sleeps while holding its lock**, so every other thread, even one that only
-# wants to ask "is there room?", is stuck for the whole wait. And it **knows nothing about
-# tokens**, which is usually the limit that binds.
-#
-# The first one is easy to see with an injected clock and `sleep` (both added to the copy so we do
-# not wait): the sleep records whether the lock is held.
+# provider accepts. Section 5 of the module ("Client-Side Rate Limiting") gives one; the course
+# keeps it **verbatim** in `course_helpers/seed/ratelimit.py` (nothing had to be added). Its class:
+
+# %%
+import inspect
+
+from course_helpers.seed import ratelimit as module_ratelimit
+
+print(inspect.getsource(module_ratelimit.RateLimiter))
+
+# %% [markdown]
+# A log of the last minute's send times: when it holds `requests_per_minute` of them, wait until
+# the oldest is a minute old. It counts **requests only**, and it **sleeps while holding its
+# lock**. To watch it without waiting a minute, `ClockedRateLimiter` (in `seed/clocked.py`, the
+# course's) runs the same method with `time` replaced by a clock we move by hand; the sleep below
+# records whether the lock is held:
 
 # %%
 from course_helpers.ratelimit import RateLimiter
-from course_helpers.seed.ratelimit import RateLimiter as SeedRateLimiter
+from course_helpers.seed.clocked import ClockedRateLimiter
 
 now = [0.0]
 
 
-def seed_sleep(seconds):
-    print(f"seed: sleeping {seconds:g} s with the lock held: {seed_limiter.lock.locked()}")
+def module_sleep(seconds):
+    print(f"module: sleeping {seconds:g} s with the lock held: {module_limiter.lock.locked()}")
     now[0] += seconds
 
 
-seed_limiter = SeedRateLimiter(2, period=60, clock=lambda: now[0], sleep=seed_sleep)
+module_limiter = ClockedRateLimiter(2, clock=lambda: now[0], sleep=module_sleep)
 for _ in range(3):
-    seed_limiter.wait_if_needed()
+    module_limiter.wait_if_needed()
 
+# %% [markdown]
+# For this limiter the held lock costs little: another thread would have had to wait anyway, and
+# it queues on the lock instead. It matters as soon as a limiter is asked anything else while it
+# waits.
+#
 # %% [markdown]
 # The course's `RateLimiter` computes the wait under its lock and sleeps **outside** it. Its
 # `sleep` below asks the limiter a question, which needs the lock: if `acquire` still held it, this
@@ -188,12 +181,12 @@ for _ in range(3):
     limiter.acquire()
 
 # %% [markdown]
-# Notice the waits, too: the seed waits 60 s, until its oldest request leaves the window; ours
+# Notice the waits, too: the module's waits 60 s, until its oldest request leaves the window; ours
 # waits 30 s, the time one request takes to refill at 2 per minute, as the provider's bucket does.
 # (`headroom=0` makes our bucket exactly the provider's, for round numbers: nothing travels
 # anywhere in this cell. Real requests do, and the default headroom, below, is for them.)
 #
-# Now the second problem, on a workload where tokens bind. A provider allowing 60 requests but
+# Now the real problem, on a workload where tokens bind. A provider allowing 60 requests but
 # only **1,000 tokens per second**, and eight requests that each carry a longer prompt and
 # `max_completion_tokens=100`. The provider charges each request its prompt plus
 # `max_completion_tokens` on arrival, and `estimate_tokens` predicts that charge:
@@ -247,12 +240,14 @@ def run(wait, jobs=8):
 
 
 # %% [markdown]
-# The seed's limiter, given the request limit (it has nowhere to put a token limit):
+# The module's limiter, given the request limit (it has nowhere to put a token limit), its minute
+# lasting `PERIOD` seconds. How many 429s it earns depends on how the three threads' refusals
+# interleave, so this cell's output is not compared by the course's tests:
 
-# %%
-seed_limiter = SeedRateLimiter(RPM, period=PERIOD)
-seed_refused, seed_events = run(seed_limiter.wait_if_needed)
-print("seed limiter, 429s received:", seed_refused > 0)
+# %% tags=["nbval-ignore-output"]
+module_limiter = ClockedRateLimiter(RPM, period=PERIOD)
+module_refused, module_events = run(module_limiter.wait_if_needed)
+print("module's limiter, 429s received:", module_refused)
 
 # %% [markdown]
 # The course's limiter, given both limits and nothing else; each request acquires its token
@@ -277,36 +272,40 @@ ours_refused, ours_events = run(lambda: limiter.acquire(tokens=CHARGE))
 print("course limiter, 429s received:", ours_refused)
 
 # %% [markdown]
-# Both runs took about the same time: the token limit decides that, not the limiter. But the seed's
-# limiter got there by being refused over and over: each refusal a wasted round trip, an error in
-# your logs, and (at OpenAI) one more request counted against the limit. And staying under the limit
-# did not cost the course's limiter throughput: how much of what the limit allowed did it use?
-# (The seed's figure swings from run to run with the timing of its refusals, so it is not printed.)
+# The module's limiter let every request go at once (60 requests per period is far from binding)
+# and the provider refused what did not fit its token limit: each refusal a wasted round trip, an
+# error in your logs, and (at OpenAI) one more request counted against the limit. The course's
+# limiter got none. Which run finished first depends on when the refused threads came back (the
+# `retry-after` they were given), so compare the two durations above on your machine rather than
+# trusting a sentence. Did staying under the limit cost the course's limiter throughput? How much of
+# what the limit allowed did it use? (The share drops when the machine is busy: the threads, not
+# the limiter, are late. So the course's tests do not compare this output; the benchmark in the
+# README measures it properly.)
 
 
-# %%
+# %% tags=["nbval-ignore-output"]
 def utilisation(events):
     used = sum(e.tokens for e in events if e.status == 200)
     allowed = TPM + TPM / PERIOD * max(e.time for e in events)
     return used / allowed
 
 
-print("course limiter uses >= 80% of the token limit:", utilisation(ours_events) >= 0.8)
+print(f"course limiter used {utilisation(ours_events):.0%} of the token limit")
 
 # %% [markdown]
 # The timeline of each run. For requests (left) and tokens (right): the running total the provider
 # accepted (blue), the running total the limit allowed (dashed: the full bucket at the start plus
 # its continuous refill), and each 429 (red cross). Requests never come close to their limit;
-# tokens ride along theirs. The seed's run first:
+# tokens ride along theirs. The module's run first:
 
 # %%
 from course_helpers.plots import plot_rate_limit_timeline
 
-plot_rate_limit_timeline(seed_events, RPM, TPM, PERIOD, title="seed RateLimiter: requests only")
+plot_rate_limit_timeline(module_events, RPM, TPM, PERIOD, title="module's RateLimiter: requests only")
 
 # %% [markdown]
-# The seed's run keeps touching the dashed line and collecting red crosses: each time a thread's
-# `retry-after` ends, three threads race for one request's worth of refill. The course's run stays
+# The module's run touches the dashed line and collects red crosses: each time a thread's
+# `retry-after` ends, the threads race for the refill. The course's run stays
 # just under the line, with no crosses:
 
 # %%
@@ -334,41 +333,43 @@ plot_rate_limit_timeline(
 # ## 4. A token budget that forgets to reset
 #
 # Rate limits protect the provider; a **budget** protects your wallet: at most so many tokens (or
-# dollars) per day and per month. A typical implementation (the seed's, in
-# `course_helpers.seed.budget`):
-#
-# ```python
-# def _reset_if_needed(self):
-#     now = datetime.now()
-#     if now.day != self.last_reset.day:
-#         self.daily_used = 0
-#     if now.month != self.last_reset.month:
-#         self.monthly_used = 0
-#     self.last_reset = now
-# ```
-#
-# Can you spot it? We freeze the clock (the copy takes `now=`) and travel in time: spend on
-# 15 January, come back on 15 February.
+# dollars) per day and per month. The module's `TokenBudget` (section 5, "Token Budget
+# Management", verbatim in `course_helpers/seed/budget.py`) resets its counters here:
+
+# %%
+from course_helpers.seed import budget as module_budget
+
+print(inspect.getsource(module_budget.TokenBudget._check_reset))
+
+# %% [markdown]
+# Can you spot it? We freeze the clock and travel in time: `ClockedTokenBudget` runs the same code
+# with `date.today()` answering the date we choose. Spend on 15 January, come back on 15 February:
 
 # %%
 from datetime import datetime
 
-from course_helpers.seed.budget import TokenBudget as SeedTokenBudget
+from course_helpers.seed.clocked import ClockedTokenBudget
 
 clock = [datetime(2026, 1, 15, 10, 0)]
-seed_budget = SeedTokenBudget(daily_limit=10_000, monthly_limit=100_000, now=lambda: clock[0])
-seed_budget.spend(9_000)
+module_budget = ClockedTokenBudget(daily_limit=10_000, monthly_limit=100_000, now=lambda: clock[0])
+module_budget.spend(9_000)
 
 clock[0] = datetime(2026, 2, 15, 10, 0)  # a month later, no call in between
-print("used today on Feb 15:", seed_budget.daily_used)
-print("can spend 2,000 tokens:", seed_budget.can_spend(2_000))
+print("can spend 2,000 tokens:", module_budget.can_spend(2_000))  # runs _check_reset
+print("used today on Feb 15:", module_budget.daily_used)
 
 # %% [markdown]
-# On 15 February the seed still counts January's 9,000 tokens as "today": it compared the *day of
-# the month* (15 == 15), not the date. The same happens to the monthly counter a year later. It
-# also uses the server's naive local time, forgets everything when the kernel restarts, and lets two
-# threads both pass `can_spend` before either calls `spend`.
-#
+# On 15 February the module's budget still counts January's 9,000 tokens as "today": it remembers
+# the *day of the month* (15 == 15), not the date. The monthly counter does the same with the month
+# number: spend 5,000 this February, come back next February (no call in between):
+
+# %%
+module_budget.spend(5_000)
+clock[0] = datetime(2027, 2, 1, 10, 0)  # February again, a year on
+print("can spend 96,000 tokens:", module_budget.can_spend(96_000))
+print("used this month on 1 Feb 2027:", module_budget.monthly_used)
+
+# %% [markdown]
 # The course's `TokenBudget` compares calendar dates in a time zone you choose, persists to SQLite,
 # and reserves before a call. The same trip, in Paris time:
 
@@ -484,7 +485,14 @@ print(meter.text())
 #   429s become rare events instead of the way you find the limit.
 # * A budget must compare **calendar dates** in a time zone, reserve before the call, and persist.
 #
-# ## Next
+# ## Exercises and next
 #
-# `06_integration_layer.ipynb` wires all of this (errors, retries, the limiter, the budget, a usage
-# log) into one `LLMClient` that speaks to both providers.
+# Prove it with the auto-checked exercises of this notebook:
+# [`ex05_rate_limiter`](../exercises/ex05_rate_limiter.ipynb) (requests and tokens, many threads),
+# [`ex06_token_budget`](../exercises/ex06_token_budget.ipynb) (a budget that resets on the calendar)
+# and [`ex08_rpm_vs_tpm`](../exercises/ex08_rpm_vs_tpm.ipynb) (which limit binds: the Knowledge
+# Check's "explain the difference between RPM and TPM limits").
+#
+# Previous: [`04_errors_and_retries`](04_errors_and_retries.ipynb). Next:
+# [`06_integration_layer`](06_integration_layer.ipynb) wires all of this (errors, retries, the
+# limiter, the budget, a usage log) into one `LLMClient` that speaks to both providers.

@@ -4,7 +4,8 @@
 # Notebooks 01–05 each solved one problem: two request shapes, streaming, errors, retries, rate
 # limits, budgets. An application wants all of it behind **one** call. In this notebook you will:
 #
-# 1. run a typical multi-provider `LLMClient` and its usage example, and break it five ways;
+# 1. run the module's own `LLMClient` and its usage example (its section 6, verbatim): what works,
+#    and the five ways it breaks;
 # 2. use the course's `LLMClient`: routing by model name, one normalised response for both
 #    providers, streaming with usage, and fallback to the other provider during an outage;
 # 3. fan ten prompts out concurrently with asyncio, with a progress bar;
@@ -16,152 +17,150 @@ from course_helpers import setup
 course = setup()
 
 # %% [markdown]
-# ## 1. A typical `LLMClient`, and where it breaks
+# ## 1. The module's `LLMClient`, run as written
 #
-# Here is the wrapper many courses ship (the course keeps it, defects included, in
-# `course_helpers.seed.client`). Read it first; five lines are wrong:
-#
-# ```python
-# from datetime import datetime
-# from openai import OpenAI
-# from anthropic import Anthropic
-#
-# class LLMClient:
-#     def __init__(self, provider="openai", model="gpt-4o"):
-#         self.provider, self.model = provider, model
-#         self.client = OpenAI() if provider == "openai" else Anthropic()
-#
-#     def complete(self, messages, max_tokens=1024, temperature=None):
-#         started = datetime.now()
-#         extra = {} if temperature is None else {"temperature": temperature}
-#         if self.provider == "openai":
-#             response = self.client.chat.completions.create(
-#                 model=self.model, messages=messages, max_tokens=max_tokens, **extra)
-#             content = response.choices[0].message.content
-#             input_tokens, output_tokens = response.usage.prompt_tokens, response.usage.completion_tokens
-#         else:
-#             response = self.client.messages.create(
-#                 model=self.model, max_tokens=max_tokens, messages=messages, **extra)
-#             content = response.content[0].text
-#             input_tokens, output_tokens = response.usage.input_tokens, response.usage.output_tokens
-#         latency_ms = (time.time() - started.timestamp()) * 1000
-#         return LLMResponse(content, self.model, input_tokens, output_tokens, latency_ms)
-#
-#     def stream(self, messages, max_tokens=1024):
-#         if self.provider == "openai":
-#             for chunk in self.client.chat.completions.create(
-#                     model=self.model, messages=messages, max_tokens=max_tokens, stream=True,
-#                     stream_options={"include_usage": True}):
-#                 if chunk.choices[0].delta.content:
-#                     yield chunk.choices[0].delta.content
-#         else:
-#             with self.client.messages.stream(
-#                     model=self.model, max_tokens=max_tokens, messages=messages) as stream:
-#                 yield from stream.text_stream
-# ```
-#
-# Its usage example switches providers by changing one word:
+# Section 6 of the module ("Production-Ready LLM Client") gives `Provider`, `LLMResponse` and
+# `LLMClient`; the course keeps them **verbatim** in `course_helpers/seed/client.py` (a test compares
+# them with the module's text). The block uses `OpenAI`, `Anthropic` and `time` without importing
+# them. The file adds the first two above its verbatim part (sections 1 and 2 of the module import
+# them), and deliberately **not** `time`. Its usage example, exactly as printed, comes first:
 
 # %%
-from course_helpers.seed.client import LLMClient as SeedLLMClient
+from IPython import get_ipython
 
-MESSAGES = [{"role": "user", "content": "Tell me a joke"}]
+from course_helpers.seed.client import LLMClient, Provider
 
-try:
-    seed_client = SeedLLMClient(provider="anthropic")
-    response = seed_client.complete(MESSAGES)
-    print(f"{response.content} ({response.latency_ms:.0f} ms)")
-except Exception as exc:
-    print(f"{type(exc).__module__}.{type(exc).__name__}: {exc}")
+get_ipython().run_line_magic("xmode", "Minimal")  # an error in one line, not the SDK's internals
+# ruff: noqa: F821  (the next cell is the module's, verbatim: it uses `os` without importing it)
+
+# %% tags=["raises-exception"]
+# Initialize client
+llm = LLMClient(
+    openai_key=os.environ["OPENAI_API_KEY"],
+    anthropic_key=os.environ["ANTHROPIC_API_KEY"],
+    default_provider=Provider.OPENAI
+)
+
+# Simple completion
+response = llm.complete(
+    messages=[{"role": "user", "content": "Hello!"}],
+    system="You are a friendly assistant.",
+    temperature=0.7
+)
+print(response.content)
+print(f"Tokens: {response.input_tokens} + {response.output_tokens}")
+
+# Streaming
+for token in llm.stream(
+    messages=[{"role": "user", "content": "Write a haiku"}],
+    provider=Provider.ANTHROPIC
+):
+    print(token, end="", flush=True)
 
 # %% [markdown]
-# **Defect 1: the default model is `gpt-4o` for every provider**, so `provider="anthropic"` sends
-# an OpenAI model name to Anthropic, which answers 404. Fine, we name a Claude model.
-# The simulated provider records each request, so we can see what it cost:
+# **`os` is not imported**: the module imports it only later, in section 7, so run in the module's
+# order the usage example stops on its first line. To run it again under other conditions, we
+# take its text from the module (kept in `course_helpers/seed/module-02.txt`) and `exec` it with
+# `os` imported, printing the exception it ends with and the requests the provider received:
 
 # %%
-from course_helpers.fake import FakeProvider
+import os
+import re
+from pathlib import Path
 
+from course_helpers.fake import FakeProvider
+from course_helpers.seed import client as module_client
+
+MODULE_TEXT = Path(module_client.__file__).with_name("module-02.txt").read_text()
+USAGE = re.search(r"```python\n(# Initialize client\n.*?)```", MODULE_TEXT, re.S)[1]
+
+
+def run_usage_example():
+    with FakeProvider() as fake:
+        try:
+            exec(USAGE, {"os": os, "LLMClient": LLMClient, "Provider": Provider})
+            print()
+        except Exception as exc:
+            print(f"-> {type(exc).__module__}.{type(exc).__name__}: {str(exc)[:90]}")
+    print("requests:", [(c.provider, c.body["model"], c.status) for c in fake.calls if c.method == "POST"])
+
+
+# %% [markdown]
+# A learner with only an OpenAI key (we remove `ANTHROPIC_API_KEY` for this one run):
+
+# %%
+saved_key = os.environ.pop("ANTHROPIC_API_KEY")
+run_usage_example()
+os.environ["ANTHROPIC_API_KEY"] = saved_key
+
+# %% [markdown]
+# **`KeyError: 'ANTHROPIC_API_KEY'`**, although the client takes each key as optional: the
+# example reads both with `os.environ[...]`. With both keys:
+
+# %%
+run_usage_example()
+
+# %% [markdown]
+# **`time` is not imported**: `complete()` starts with `start_time = time.time()`, so it raises
+# `NameError` before sending anything (no request, nothing billed). We add the missing import to
+# the module's namespace, as a learner would, and run the example again:
+
+# %%
+import time
+
+module_client.time = time
+run_usage_example()
+
+# %% [markdown]
+# **Where the module is right:** the OpenAI completion works. The system prompt goes first in the
+# messages, and the tokens and latency come back. Then the stream fails: **`stream()` defaults to
+# `model="gpt-4o"` for every provider**, so `provider=Provider.ANTHROPIC` sends an OpenAI model
+# name to Anthropic, which answers 404.
+#
+# Name a Claude model, and `complete()` fails for another reason: **every Anthropic `complete()`
+# passes `temperature`** (0.7 by default), and the installed `anthropic` SDK no longer takes it
+# as a keyword argument, so it raises `TypeError` before anything is sent. (The first line below is
+# the client's own `logger.error`, printed by Python's last-resort handler.)
+
+# %%
+import anthropic
+
+llm = LLMClient(openai_key=os.environ["OPENAI_API_KEY"],
+                anthropic_key=os.environ["ANTHROPIC_API_KEY"])  # as in the usage example  # fmt: skip
 with FakeProvider() as fake:
     try:
-        SeedLLMClient(provider="anthropic", model="claude-haiku-5-5").complete(MESSAGES)
-    except Exception as exc:
-        print(f"{type(exc).__name__}: {exc}")
-print("requests sent:", [(call.provider, call.status) for call in fake.calls])
+        llm.complete([{"role": "user", "content": "Hello!"}], model="claude-haiku-5-5",
+                     provider=Provider.ANTHROPIC)  # fmt: skip
+    except TypeError as exc:
+        print(f"anthropic {anthropic.__version__}: {type(exc).__name__}: {exc}")
+print("requests:", len(fake.calls))
 
 # %% [markdown]
-# **Defect 2: `time` is never imported.** Worse than it looks: the request went out, the answer
-# came back (status 200, tokens billed), and then the wrapper crashed on the latency line, so the
-# caller paid for an answer it never got.
-#
-# **Defect 3: `response.content[0].text` assumes the first content block is text.** With extended
-# thinking (or a tool call) the first block is something else. The simulated provider does not
-# think, so this reply is canned: a real Anthropic response with a thinking block first, served by
-# an `httpx2.MockTransport`.
+# **A provider without a key** is `None` inside the client, so routing to it is an
+# `AttributeError` instead of a message saying which key is missing:
 
 # %%
-import httpx2
-from anthropic import Anthropic
-
-THINKING_FIRST = {
-    "id": "msg_canned0001", "type": "message", "role": "assistant", "model": "claude-haiku-5-5",
-    "content": [
-        {"type": "thinking", "thinking": "A short programming joke.", "signature": "c2ln"},
-        {"type": "text", "text": "Why did the developer go broke? Because he used up all his cache."},
-    ],
-    "stop_reason": "end_turn", "stop_sequence": None,
-    "usage": {"input_tokens": 14, "output_tokens": 30},
-}  # fmt: skip
-
-
-def canned_anthropic():
-    transport = httpx2.MockTransport(lambda request: httpx2.Response(200, json=THINKING_FIRST))
-    return Anthropic(api_key="canned", http_client=httpx2.Client(transport=transport))
-
-
-# %%
-seed_client = SeedLLMClient(provider="anthropic", model="claude-haiku-5-5")
-seed_client.client = canned_anthropic()
+openai_only = LLMClient(openai_key=os.environ["OPENAI_API_KEY"])
 try:
-    seed_client.complete(MESSAGES)
+    next(openai_only.stream([{"role": "user", "content": "Hi"}], model="claude-haiku-5-5",
+                            provider=Provider.ANTHROPIC))  # fmt: skip
 except AttributeError as exc:
     print(f"{type(exc).__name__}: {exc}")
 
 # %% [markdown]
-# **Defect 4: the OpenAI stream dies at its last chunk.** With
-# `stream_options={"include_usage": True}` (the only way to get token usage from a stream), the
-# final chunk carries the usage and an **empty** `choices` list, so `chunk.choices[0]` raises
-# `IndexError`: after all the text arrived, so it looks like it worked until the very end.
+# **Where the module is right:** both streams work when given a model of the right provider (the
+# OpenAI stream does not ask for usage, so it never meets the usage-only last chunk):
 
 # %%
-received = []
-try:
-    for delta in SeedLLMClient(provider="openai", model="gpt-5.4-mini").stream(MESSAGES):
-        received.append(delta)
-except IndexError as exc:
-    print(f"{type(exc).__name__}: {exc}")
-print("text received before the crash:", repr("".join(received)))
+for model, provider in (("gpt-4o", Provider.OPENAI), ("claude-haiku-5-5", Provider.ANTHROPIC)):
+    text = "".join(llm.stream([{"role": "user", "content": "Write a haiku"}], model=model,
+                              provider=provider))  # fmt: skip
+    print(f"{model}: {text[:70]!r}")
 
 # %% [markdown]
-# **Defect 5: `temperature=` is no longer accepted by `anthropic`'s `messages.create`.** In the
-# 2.x SDK, `temperature`, `top_p` and `top_k` travel in `extra_body`; as keyword arguments they are
-# a `TypeError`, raised before anything is sent. Older tutorials pass them directly.
-
-# %%
-try:
-    SeedLLMClient(provider="anthropic", model="claude-haiku-5-5").complete(
-        MESSAGES, temperature=0.2
-    )
-except TypeError as exc:
-    print(f"{type(exc).__name__}: {exc}")
-
-# %% [markdown]
-# And what is missing: no timeout, no retries (and the SDKs' own two retries left on), no rate
-# limiting, no cost, no record of what was spent.
-#
 # ## 2. The course's `LLMClient`
 #
-# `course_helpers.client.LLMClient` fixes each defect and wires in notebooks 04 and 05: the
+# `course_helpers.client.LLMClient` avoids each of those failures and wires in notebooks 04 and 05: the
 # retry layer (with the SDKs' own retries off), an optional `RateLimiter`, an optional
 # `TokenBudget`, a usage log, and fallbacks.
 #
@@ -200,18 +199,12 @@ for model in ("gpt-5.4-mini", "claude-haiku-5-5"):
 
 # %% [markdown]
 # `temperature=0.2` worked for Claude too: the client puts it where each SDK wants it.
-#
-# **Defect 3, fixed.** The same canned reply with a thinking block first: the client joins the text
-# blocks and skips the rest.
-
-# %%
-reply = LLMClient(model="claude-haiku-5-5", anthropic_client=canned_anthropic()).complete(MESSAGES)
-print(repr(reply.content), "|", reply.output_tokens, "output tokens")
 
 # %% [markdown]
 # **Streaming with usage.** `client.stream(...)` yields text deltas; once the stream is read to the
 # end, `.response` is the whole `LLMResponse`, usage and time to first token included. For OpenAI it
-# asks for the usage chunk and handles its empty `choices` (defect 4).
+# asks for the usage chunk (the module's stream does not, so it has no usage) and handles that
+# chunk's empty `choices`.
 
 # %%
 stream = LLMClient(model="gpt-5.4-mini", usage_log=usage_log).stream(
@@ -273,7 +266,7 @@ prompts = [
 ]  # fmt: skip
 client = LLMClient(model="gpt-5.4-mini", usage_log=usage_log)
 
-with Progress(len(prompts), "slogans") as progress:
+with Progress(len(prompts), "answers") as progress:
     replies = await asyncio.gather(
         *(progress.track(client.acomplete(p, max_tokens=60, temperature=0)) for p in prompts)
     )
@@ -338,7 +331,12 @@ summary
 #   not share.
 # * Log every call, failed ones included: the usage log is how you find out what you spent.
 #
-# ## Next
+# ## Exercises and next
 #
-# The exercises: build your own classifier, retry loop and limiter, and let `check(...)` try to
-# break them.
+# Prove it with the auto-checked exercise of this notebook:
+# [`ex07_multi_provider`](../exercises/ex07_multi_provider.ipynb) (one function, both providers,
+# a fallback: the Knowledge Check's "build a multi-provider LLM client").
+#
+# Previous: [`05_rate_limits`](05_rate_limits.ipynb). Next:
+# [`07_best_practices`](07_best_practices.ipynb): keys, timeouts, logging and monitoring; then
+# [`08_knowledge_check`](08_knowledge_check.ipynb).

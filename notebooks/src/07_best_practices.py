@@ -35,19 +35,42 @@ from pathlib import Path
 template = Path("..", ".env.example").read_text().splitlines()
 names = [line.split("=")[0] for line in template if "=" in line and not line.startswith("#")]
 print("variables in .env.example:", names)
+# ruff: noqa: I001  (the module's snippet in the next cells imports mid-cell, as printed)
 
 # %% [markdown]
-# `.env` must never be committed. The course's `.gitignore` makes sure git does not even see it.
-# These are its lines about `.env` files:
+# Section 7 of the module ("API Key Security") puts it in one snippet. Run as printed:
+
+# %%
+# DO: Use environment variables
+import os
+api_key = os.environ.get("OPENAI_API_KEY")
+
+# DO: Use secrets management in production
+# AWS Secrets Manager, HashiCorp Vault, etc.
+
+# DON'T: Hardcode keys
+api_key = "sk-abc123"  # NEVER DO THIS
+
+# DON'T: Commit keys to version control
+# Add to .gitignore: .env, *.pem, *-key.json
+
+# %% [markdown]
+# Careful: the "DON'T" line is live code. Run in order, it leaves `api_key = "sk-abc123"`, which
+# is the key the module's timeout snippet (section 5 of this notebook) hands to
+# `OpenAI(api_key=api_key)`.
+#
+# Its last line is the advice about files: `.env`, `*.pem` (private keys, certificates) and
+# `*-key.json` (service-account keys, as Google Cloud names them) must never be committed. The
+# course's `.gitignore` has all three, and more lines about `.env` files:
 
 # %%
 gitignore = Path("..", ".gitignore").read_text().splitlines()
 for line in gitignore:
-    if ".env" in line:
+    if ".env" in line or line in ("*.pem", "*-key.json"):
         print(line)
 
 # %% [markdown]
-# Read them in order: ignore `.env`, ignore every `.env.something` (`.env.local`,
+# Read the `.env` lines in order: ignore `.env`, ignore every `.env.something` (`.env.local`,
 # `.env.production`, …), but **do** track `.env.example` (the `!` re-includes it), because it holds
 # no secrets. To check a file yourself, run `git check-ignore -v .env` in a terminal: it prints the
 # rule that ignores the file, or nothing if git would commit it.
@@ -223,7 +246,7 @@ with FakeProvider() as fake:
             model="gpt-5.4-mini", messages=[{"role": "user", "content": "Say hello"}]
         )
     except openai.APITimeoutError as exc:
-        print(f"{type(exc).__name__}: {exc} after {time.perf_counter() - started:.3f} s")
+        print(f"{type(exc).__name__} ({exc!s}) after {time.perf_counter() - started:.3f} s")
 
 # %% [markdown]
 # A timeout can also be set **per request**, for the one call that needs a different limit:
@@ -252,6 +275,45 @@ with FakeProvider() as fake:
         print("Anthropic:", type(exc).__name__)
 
 # %% [markdown]
+# The module's "Request Timeout Configuration" snippet does both. It needs a `messages` list,
+# which the module leaves to you:
+
+# %%
+messages = [{"role": "user", "content": "Say hello"}]
+
+# %%
+# Always set timeouts
+client = OpenAI(
+    api_key=api_key,
+    timeout=30.0,  # 30 seconds
+    max_retries=2
+)
+
+# For long-running requests
+response = client.chat.completions.create(
+    model="gpt-4o",
+    messages=messages,
+    timeout=120.0  # 2 minutes for complex tasks
+)
+
+# %% [markdown]
+# It ran, but with which key?
+
+# %%
+print('the key used is the hard-coded "sk-abc123":', client.api_key == "sk-abc123")
+
+# %% [markdown]
+# The hard-coded `"sk-abc123"` of the "DON'T" line in section 1, because `api_key` still holds it.
+# The simulated provider accepts any key of that shape; the real API would refuse it (a 401, like
+# the wrong-key row of notebook 04). With the key from the environment, the same settings: the
+# module is right to set both timeouts, and its `max_retries=2` is the SDK's default anyway.
+
+# %%
+client = OpenAI(api_key=os.environ.get("OPENAI_API_KEY"), timeout=30.0, max_retries=2)
+response = client.chat.completions.create(model="gpt-4o", messages=messages, timeout=120.0)
+print(response.choices[0].message.content, "| client timeout:", client.timeout, "s")
+
+# %% [markdown]
 # ### The worst case: timeout × attempts
 #
 # A timeout applies to **each attempt**, and the SDKs retry a timed-out request. With
@@ -272,11 +334,12 @@ print("took at least (max_retries + 1) × timeout:", elapsed >= 2 * 0.1)
 
 # %% [markdown]
 # So the worst case of one call is `(max_retries + 1) × timeout`, plus the back-off pauses. With
-# the defaults that is more than half an hour:
+# the defaults that is more than half an hour; with the module's 120 s request, 6 minutes:
 
 # %%
-default_timeout, default_retries = 600, 2
-print((default_retries + 1) * default_timeout / 60, "minutes, plus back-off")
+for timeout, retries in ((600, 2), (120.0, 2)):
+    print(f"timeout {timeout} s, max_retries {retries}:",
+          (retries + 1) * timeout / 60, "minutes, plus back-off")  # fmt: skip
 
 # %% [markdown]
 # Choose the timeout from the answer you expect (`max_tokens` at the model's speed, plus the
@@ -296,7 +359,87 @@ print((default_retries + 1) * default_timeout / 60, "minutes, plus back-off")
 # * the **provider's** request id (`x-request-id` / `request-id` header), which is what OpenAI's or
 #   Anthropic's support asks for.
 #
-# The course's `LLMClient` logs one line per call with both, and never the messages or the key.
+# Section 7 of the module ("Logging and Monitoring") gives `logged_completion`, kept verbatim in
+# `course_helpers/seed/logged.py`. Importing it runs its `logging.basicConfig(level=logging.INFO)`;
+# it reads the module's global `client` (section 1), which we set. Then one call:
+
+# %%
+import logging
+
+from course_helpers.seed import logged
+
+logged.client = OpenAI()
+with FakeProvider() as fake:
+    try:
+        logged.logged_completion(messages, model="gpt-4o")
+    except NameError as exc:
+        print(f"{type(exc).__name__}: {exc}")
+print("requests sent:", len(fake.calls))
+
+# %% [markdown]
+# **`uuid` is never imported**: the id is made on the function's second line, so it fails before
+# anything is sent. The idea is right, though: an id per request in every line, the duration, the
+# tokens, failures logged and re-raised. Written by hand, fixed: `uuid` imported, the client passed
+# in instead of a global, `time.perf_counter()` (a clock that never jumps) for durations, the
+# provider's request id logged too, and logging's own `%s` arguments instead of f-strings:
+
+# %%
+import uuid
+
+logger = logging.getLogger("course.logged_completion")
+
+
+def logged_completion(client, messages, **kwargs):
+    start = time.perf_counter()
+    request_id = uuid.uuid4().hex[:8]
+    logger.info("[%s] Starting LLM request", request_id)
+    try:
+        response = client.chat.completions.create(messages=messages, **kwargs)
+    except Exception as e:
+        duration = time.perf_counter() - start
+        logger.error("[%s] Failed after %.2fs: %s: %s", request_id, duration, type(e).__name__, e)
+        raise
+    duration = time.perf_counter() - start
+    logger.info("[%s] Completed in %.2fs, tokens: %s, provider request id: %s",
+                request_id, duration, response.usage.total_tokens, response._request_id)  # fmt: skip
+    return response
+
+
+# %% [markdown]
+# One call and one failure. The lines go to a list too, printed last (the ids and durations
+# differ on every run, so the course's tests do not compare this output). The lines above that
+# list come from the root handler the module's `basicConfig` installed: among them, the HTTP
+# client's own INFO line for every request.
+
+# %% tags=["nbval-ignore-output"]
+import contextlib
+
+records = []
+handler = logging.Handler()
+handler.emit = records.append
+logger.addHandler(handler)
+
+logged_completion(OpenAI(), messages, model="gpt-4o")
+with FakeProvider() as fake:
+    fake.fail_next(500)
+    with contextlib.suppress(openai.InternalServerError):  # logged, then re-raised
+        logged_completion(OpenAI(max_retries=0), messages, model="gpt-4o")
+for record in records:
+    print(record.levelname, record.getMessage())
+
+# %%
+ids = [record.getMessage()[1:9] for record in records]
+print("lines:", len(records), "| one id per call, in each of its lines:", ids[0] == ids[1] != ids[2] == ids[3])
+
+# %% [markdown]
+# We turn the root logger back to warnings before going on, so the HTTP client's lines stop:
+
+# %%
+logging.getLogger().setLevel(logging.WARNING)
+logger.removeHandler(handler)
+
+# %% [markdown]
+# The course's `LLMClient` logs one line per call with both ids, and never the messages or the key.
 # `configure_logging(json=True)` formats the lines as JSON, one object per line, which log
 # services (Datadog, CloudWatch, Loki, …) parse without configuration. Here we collect the lines
 # in a buffer to look at them; normally they go to stderr.
@@ -389,5 +532,9 @@ for row in usage_log.summary():
 #
 # ## Next
 #
-# That is the end of the module's notebooks. Practise with the exercises in `exercises/`: each ends
-# with `check(...)`, which tests your code against the simulated provider and gives hints.
+# There is no auto-checked exercise for this notebook; its ideas are used in
+# [`ex07_multi_provider`](../exercises/ex07_multi_provider.ipynb) (timeouts and fallbacks).
+#
+# Previous: [`06_integration_layer`](06_integration_layer.ipynb). Next:
+# [`08_knowledge_check`](08_knowledge_check.ipynb): the module's Key Takeaways and Knowledge Check,
+# five auto-checked questions, and the preview of Module 3.
