@@ -32,7 +32,7 @@ def test_module_doctest_runs() -> None:
 def test_fallback_prints_pieces_as_they_arrive_and_measures_times() -> None:
     out = io.StringIO()
     # start at 10.0; pieces at 10.5, 10.75, 11.5; finish at 12.0
-    view = StreamView(widgets=False, clock=ticking(10.0, 10.5, 10.75, 11.5, 12.0), out=out)
+    view = StreamView(live=False, clock=ticking(10.0, 10.5, 10.75, 11.5, 12.0), out=out)
     for piece in ["Hello", None, "", ", world", "!"]:
         view.feed(piece)
     assert out.getvalue() == "Hello, world!"
@@ -52,7 +52,7 @@ def test_fallback_prints_pieces_as_they_arrive_and_measures_times() -> None:
 
 
 def test_finish_keeps_the_first_total() -> None:
-    view = StreamView(widgets=False, clock=ticking(0.0, 1.0, 2.0, 5.0), out=io.StringIO())
+    view = StreamView(live=False, clock=ticking(0.0, 1.0, 2.0, 5.0), out=io.StringIO())
     view.feed("a")
     view.finish()
     view.finish()
@@ -61,7 +61,7 @@ def test_finish_keeps_the_first_total() -> None:
 
 def test_speed_needs_two_pieces_and_no_text_is_reported() -> None:
     out = io.StringIO()
-    view = StreamView(widgets=False, clock=ticking(0.0, 1.0), out=out)
+    view = StreamView(live=False, clock=ticking(0.0, 1.0), out=out)
     assert view.tokens == 0
     assert view.tokens_per_second is None
     view.finish()
@@ -72,7 +72,7 @@ def test_speed_needs_two_pieces_and_no_text_is_reported() -> None:
 def test_context_manager_restarts_the_clock_and_finishes() -> None:
     out = io.StringIO()
     # created at 0.0; entered at 100.0; one piece at 100.25; exit at 101.0
-    view = StreamView("OpenAI", widgets=False, clock=ticking(0.0, 100.0, 100.25, 101.0), out=out)
+    view = StreamView("OpenAI", live=False, clock=ticking(0.0, 100.0, 100.25, 101.0), out=out)
     with view:
         view.feed("Hi")
     assert view.ttft == pytest.approx(0.25)
@@ -81,7 +81,7 @@ def test_context_manager_restarts_the_clock_and_finishes() -> None:
 
 
 def test_start_forgets_previous_text() -> None:
-    view = StreamView(widgets=False, clock=ticking(0.0, 1.0, 2.0, 3.0), out=io.StringIO())
+    view = StreamView(live=False, clock=ticking(0.0, 1.0, 2.0, 3.0), out=io.StringIO())
     view.feed("old")
     view.finish()
     view.start()
@@ -89,29 +89,80 @@ def test_start_forgets_previous_text() -> None:
 
 
 def test_repr_is_short_and_deterministic() -> None:
-    view = StreamView(widgets=False, out=io.StringIO())
+    view = StreamView(live=False, out=io.StringIO())
     assert repr(view) == "StreamView(chars=0, done=False)"
-    titled = StreamView("Claude", widgets=False, out=io.StringIO())
+    titled = StreamView("Claude", live=False, out=io.StringIO())
     titled.feed("abc")
     titled.finish()
     assert repr(titled) == "StreamView('Claude', chars=3, done=True)"
     assert titled._repr_mimebundle_() == {"text/plain": repr(titled)}
 
 
-def test_widget_view_grows_escaped_text_and_shows_stats() -> None:
-    view = StreamView("<b>x</b>", widgets=True, clock=ticking(0.0, 0.5, 1.0, 2.0))
-    view.feed("1 < 2")
-    assert "first token after 0.500 s" in view._label.value
-    view.feed(" & done")
-    assert "1 &lt; 2 &amp; done" in view._html.value
-    view.finish()
-    assert "total 2.000 s" in view._label.value
-    assert "12 chars" in view._label.value
+class FakeDisplay:
+    """IPython's display() as a kernel would see it: the outputs and every in-place update."""
+
+    def __init__(self) -> None:
+        self.outputs: list[object] = []
+        self.updates: list[dict[str, str]] = []
+
+    def __call__(self, obj: object, *, raw: bool = False, display_id: bool = False) -> object:
+        self.outputs.append(obj)
+        return self if display_id else None
+
+    def update(self, bundle: dict[str, str], *, raw: bool = False) -> None:
+        self.updates.append(bundle)
+
+
+@pytest.fixture
+def shown(monkeypatch: pytest.MonkeyPatch) -> FakeDisplay:
+    import IPython.display
+
+    fake = FakeDisplay()
+    monkeypatch.setattr(IPython.display, "display", fake)
+    return fake
+
+
+def test_live_view_appears_on_entry_before_any_text(shown: FakeDisplay) -> None:
+    view = StreamView("Claude", live=True, clock=ticking(0.0, 0.0))
+    view.__enter__()
+    assert len(shown.outputs) == 1  # the live area is on the page before the request is sent
+    assert "waiting for the first token" in shown.updates[-1]["text/html"]
+
+
+def test_live_label_follows_the_text_and_is_throttled(shown: FakeDisplay) -> None:
+    # created 0, entered 0; pieces at 0.5, 0.51 (within the refresh), 0.6; finish at 1.0
+    view = StreamView(live=True, clock=ticking(0.0, 0.0, 0.5, 0.51, 0.6, 1.0), refresh=0.05)
+    with view:
+        view.feed("one")
+        assert "3 chars" in shown.updates[-1]["text/html"]
+        view.feed(" two")
+        assert "3 chars" in shown.updates[-1]["text/html"]  # 10 ms later: not redrawn yet
+        view.feed(" three")
+        assert "13 chars" in shown.updates[-1]["text/html"]
+        assert "tokens/s" in shown.updates[-1]["text/html"]
+    assert len(shown.updates) == 4  # waiting, first piece, third piece, blank at the end
+
+
+def test_live_view_wraps_between_words_and_escapes(shown: FakeDisplay) -> None:
+    view = StreamView("<b>x</b>", live=True, clock=ticking(0.0, 0.0, 0.5, 2.0))
+    with view:
+        view.feed("1 < 2 & done")
+    html = shown.updates[-2]["text/html"]
+    assert "1 &lt; 2 &amp; done" in html and "&lt;b&gt;x&lt;/b&gt;" in html
+    assert "word-break: normal" in html and "break-all" not in html
+
+
+def test_finish_blanks_the_live_area_and_shows_a_stable_final_view(shown: FakeDisplay) -> None:
+    view = StreamView("<b>x</b>", live=True, clock=ticking(0.0, 0.0, 0.5, 1.0, 2.0))
+    with view:
+        view.feed("1 < 2")
+        view.feed(" & done")
+    assert shown.outputs[0] == shown.updates[-1] == {"text/plain": ""}  # nbval sees the blank
+    assert shown.outputs[-1] is view
     bundle = view._repr_mimebundle_()
     assert bundle["text/plain"] == "StreamView('<b>x</b>', chars=12, done=True)"
-    assert "application/vnd.jupyter.widget-view+json" in bundle
-    title = view._box.children[0].value
-    assert "&lt;b&gt;x&lt;/b&gt;" in title
+    assert "total 2.000 s" in bundle["text/html"] and "12 chars" in bundle["text/html"]
+    assert "tokens/s" not in bundle["text/html"]  # a rate no sanitiser masks
 
 
 def test_outside_a_kernel_the_default_is_printing(capsys: pytest.CaptureFixture[str]) -> None:
@@ -121,11 +172,11 @@ def test_outside_a_kernel_the_default_is_printing(capsys: pytest.CaptureFixture[
     progress.advance()
     progress.close()
     assert capsys.readouterr().out.startswith("plain text")
-    assert view._box is None and progress._box is None
+    assert not view.live and progress._box is None
 
 
-def test_widget_view_prints_nothing(capsys: pytest.CaptureFixture[str]) -> None:
-    view = StreamView(widgets=True)
+def test_live_view_prints_nothing(capsys: pytest.CaptureFixture[str], shown: FakeDisplay) -> None:
+    view = StreamView(live=True)
     view.feed("quiet")
     view.finish()
     assert capsys.readouterr().out == ""

@@ -458,11 +458,15 @@ plot_stream_timing(arrivals, total)
 # %% [markdown]
 # ## 6. A live view of a stream
 #
-# `print(..., end="")` is fine for a script. In a notebook, `StreamView` (from the course's
-# `course_helpers.display`) shows the text growing in a box, with the time to first token and the
-# speed once it is done. Feed it each piece of text as it arrives. Run this cell in JupyterLab to
-# watch it; in the course's automated tests nothing is drawn, and the cell's output is just the
-# view's short text form.
+# `print(..., end="", flush=True)` is fine for a script. In a notebook, `StreamView` (from the
+# course's `course_helpers.display`) shows the text growing as it arrives, wrapped between words,
+# with a line above it that counts the characters and, from the first token on, the time to first
+# token and the speed. Feed it each piece of text as it arrives. When the stream ends, the live area
+# makes way for the final view: the whole text, the time to first token, the total time.
+#
+# It is ordinary HTML output that the cell updates in place, at most every 50 ms, so it appears as
+# soon as the cell starts. (Offline, the simulated provider writes about 50 tokens a second after
+# a 0.4 s pause; with a key, the real API sets the pace.)
 
 # %%
 from course_helpers.display import StreamView
