@@ -4,8 +4,8 @@
 # Notebooks 01–05 each solved one problem: two request shapes, streaming, errors, retries, rate
 # limits, budgets. An application wants all of it behind **one** call. In this notebook you will:
 #
-# 1. run the module's own `LLMClient` and its usage example (its section 6, verbatim): what works,
-#    and the five ways it breaks;
+# 1. run the module's own `LLMClient` and its usage example (its section 6, verbatim):
+#    what works, and each way it breaks;
 # 2. use the course's `LLMClient`: routing by model name, one normalised response for both
 #    providers, streaming with usage, and fallback to the other provider during an outage;
 # 3. fan ten prompts out concurrently with asyncio, with a progress bar;
