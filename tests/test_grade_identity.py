@@ -184,3 +184,12 @@ def test_the_grader_reports_identity_problems_without_running_them(
     assert data["learners"] == {} and data["complete"] is True
     captured = capsys.readouterr()
     assert "not graded: dup.ipynb" in captured.err
+
+
+def test_a_notebook_nobody_can_parse_does_not_stop_the_others(tmp_path: Path) -> None:
+    _notebook(tmp_path / "class" / "alice" / "ex04_retry.ipynb")
+    deep = tmp_path / "class" / "mallory" / "ex04_retry.ipynb"
+    deep.parent.mkdir(parents=True)
+    deep.write_text("[" * 100_000 + "]" * 100_000, encoding="utf-8")  # json.load recurses
+    found = find_submissions([tmp_path / "class"])
+    assert [(item.learner, item.problem) for item in found] == [("alice", None), ("mallory", None)]

@@ -206,6 +206,31 @@ def _grade_first(info):
 get_ipython().events.register("pre_run_cell", _grade_first)
 """
 
+TRACER = """\
+import threading
+
+
+def _make_true(frame, event, arg):
+    if event == "line" and "condition" in frame.f_locals:
+        frame.f_locals["condition"] = True  # written back when the tracer returns
+    return _make_true
+
+
+def _tracer(frame, event, arg):
+    return _make_true if frame.f_code.co_name == "expect" else None
+
+
+threading.settrace(_tracer)
+
+
+def decide(exc):
+    class Verdict:
+        retriable = True
+        wait = None
+
+    return Verdict()
+"""
+
 FORGERS = {
     "wrapped_publish": WRAPPED_PUBLISH,
     "input_transformer": INPUT_TRANSFORMER,
@@ -215,6 +240,7 @@ FORGERS = {
     "noop_expect_by_dict": NOOP_EXPECT_BY_DICT,
     "publisher_class": PUBLISHER_CLASS,
     "grades_itself": GRADES_ITSELF,
+    "tracer": TRACER,
 }
 
 
@@ -269,7 +295,7 @@ def graded(
     patcher.setattr("tempfile.tempdir", str(private))  # the old grader's copy lands here
     submissions = find_submissions([base / "class"])
     # Without a sandbox the disk forger could reach a classmate's copy: it is graded alone.
-    alone = [item for item in submissions if item.learner == "patch_and_restore"]
+    alone = [s for s in submissions if s.learner == "patch_and_restore" and not request.param]
     together = [item for item in submissions if item not in alone]
     env = _clean_env(TMPDIR=str(private))
     try:
@@ -312,6 +338,7 @@ EXPLANATIONS: dict[str, Callable[[str], bool]] = {
     "noop_expect_by_dict": lambda m: "expect" in m,
     "publisher_class": lambda m: "ZMQDisplayPublisher.publish" in m,
     "grades_itself": lambda m: "more than one" in m or "pre_run_cell" in m,
+    "tracer": lambda m: "threading.settrace" in m,
 }
 
 

@@ -120,7 +120,7 @@ def _read_metadata(path: Path) -> Mapping[str, Any]:
     try:
         with path.open(encoding="utf-8") as handle:
             metadata = json.load(handle).get("metadata", {})
-    except (OSError, ValueError, AttributeError):  # an unreadable notebook is reported later
+    except Exception:  # anything, even a nesting deep enough to recurse: reported when run
         return {}
     return metadata if isinstance(metadata, Mapping) else {}
 
