@@ -633,7 +633,10 @@ except openai.NotFoundError as exc:
 # * Reasoning models reject sampling parameters and `max_tokens`; check the model list and the
 #   model's documentation before copying parameters from a tutorial.
 #
-# ## Next
+# ## Practise, then next
 #
-# `02_anthropic.ipynb`: the same tour of Anthropic's Messages API, and every difference between the
-# two, executed side by side.
+# * Exercise: [`ex01_first_calls`](../exercises/ex01_first_calls.ipynb) asks both providers the same
+#   prompt and returns both answers in one shape; do it after notebook 02.
+# * Previous: [`00_setup.ipynb`](00_setup.ipynb). Next: [`02_anthropic.ipynb`](02_anthropic.ipynb),
+#   the same tour of Anthropic's Messages API, and every difference between the two, executed side
+#   by side.

@@ -693,7 +693,10 @@ print("context window:", info.max_input_tokens, "| max output:", info.max_tokens
 # * Error bodies differ: `e.body["message"]` (openai) vs `e.body["error"]["message"]` (anthropic).
 # * Never trust a copied model id: a retired one is a 404 that names its replacement; list the models.
 #
-# ## Next
+# ## Practise, then next
 #
-# Notebook 03: streaming with both SDKs, time to first token, and the chunks and events that break
-# naive streaming code.
+# * Exercise: [`ex01_first_calls`](../exercises/ex01_first_calls.ipynb): one answer from each
+#   provider in one normalised shape (text, tokens, why it stopped), checked automatically.
+# * Previous: [`01_openai.ipynb`](01_openai.ipynb). Next: [`03_streaming.ipynb`](03_streaming.ipynb),
+#   streaming with both SDKs, time to first token, and the chunks and events that break naive
+#   streaming code.

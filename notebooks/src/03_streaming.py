@@ -689,7 +689,10 @@ server.stop()
 # * Put a server between the browser and the LLM API; have it accumulate and log every stream,
 #   including the broken and abandoned ones.
 #
-# ## Next
+# ## Practise, then next
 #
-# `04` is about errors and retries: what each status code means, which errors are worth retrying,
-# and how to back off without multiplying the SDKs' own retries.
+# * Exercise: [`ex02_stream_collector`](../exercises/ex02_stream_collector.ipynb): the text and
+#   the usage from either provider's raw stream, usage-only chunk and all, checked automatically.
+# * Previous: [`02_anthropic.ipynb`](02_anthropic.ipynb). Next:
+#   [`04_errors_and_retries.ipynb`](04_errors_and_retries.ipynb), what each status code means,
+#   which errors are worth retrying, and how to back off without multiplying the SDKs' own retries.
