@@ -149,6 +149,8 @@ def test_a_wrong_answer_fails_the_checks_meant_to_catch_it(
     assert _failed(result) == set(caught_by), f"{label}:\n{result}"
     for outcome in result.results:
         assert len(outcome.message) > 20  # says what was expected and what happened
+        # Caught for its mistake, not because the answer could not even be called as written.
+        assert "unexpected keyword argument" not in outcome.message, f"{label}: {outcome}"
 
 
 @pytest.mark.parametrize(

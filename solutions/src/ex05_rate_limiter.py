@@ -42,20 +42,21 @@ import time
 
 from course_helpers import setup
 from course_helpers.checks import check
-from course_helpers.seed.ratelimit import RateLimiter as SeedRateLimiter
+from course_helpers.seed.clocked import ClockedRateLimiter as SeedRateLimiter
 
 course = setup()
 
 # %% [markdown]
 # ## What a check looks like
 #
-# The seed material's `RateLimiter` counts requests only (and sleeps while holding its lock).
-# Here it is behind this exercise's API; the check shows where that breaks.
+# The module's `RateLimiter` (section 5) counts requests only, and sleeps while holding its lock.
+# Here it is, its code unchanged (`ClockedRateLimiter` only lets its minute last `period`
+# seconds), behind this exercise's API; the check shows where that breaks.
 
 
 # %%
 class SeedLimiter:
-    """The seed's limiter behind this exercise's API: it never looks at `tokens`."""
+    """The module's limiter behind this exercise's API: it never looks at `tokens`."""
 
     def __init__(self, rpm, tpm, period=60.0):
         self._seed = SeedRateLimiter(rpm, period=period)

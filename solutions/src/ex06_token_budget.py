@@ -3,10 +3,10 @@
 #
 # **Goal.** A budget stops a runaway loop from spending a month's money in an afternoon. It has
 # two counters, one for today and one for this month, and both must reset on the calendar: the
-# day at midnight, the month on the 1st. The seed material's `TokenBudget` compares `now.day` with
-# the day of its last call, so **15 February after 15 January is "the same day"** and January's
-# spend is never forgotten; it compares only `now.month`, so January 2027 is "the same month" as
-# January 2026. And its `spend` records anything, even past the limit.
+# day at midnight, the month on the 1st. The module's `TokenBudget` (section 5) compares
+# `date.today().day` with the day of its last call, so **15 February after 15 January is "the
+# same day"** and January's spend is never forgotten; it compares only `.month`, so January 2027
+# is "the same month" as January 2026. And its `spend` records anything, even past the limit.
 #
 # **The API you write.**
 #
@@ -42,7 +42,7 @@ from datetime import datetime
 
 from course_helpers import setup
 from course_helpers.checks import check
-from course_helpers.seed.budget import TokenBudget as SeedTokenBudget
+from course_helpers.seed.clocked import ClockedTokenBudget as SeedTokenBudget
 
 course = setup()
 
@@ -54,7 +54,8 @@ class BudgetExceeded(Exception):
 # %% [markdown]
 # ## What a check looks like
 #
-# The seed's `TokenBudget` already has this API (`now=` was added so it can be tested).
+# The module's `TokenBudget` already has this API. `ClockedTokenBudget` runs its code unchanged,
+# with `date.today()` answered by the clock the check passes as `now=`.
 
 # %%
 check("ex06_token_budget", SeedTokenBudget)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import threading
 import time
 
-from course_helpers.seed.ratelimit import RateLimiter as SeedRateLimiter
+from course_helpers.seed.clocked import ClockedRateLimiter as SeedRateLimiter
 from wrong_answers.kinds import Demo, Right, Wrong
 
 

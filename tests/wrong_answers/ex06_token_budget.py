@@ -12,7 +12,7 @@ from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
-from course_helpers.seed.budget import TokenBudget as SeedTokenBudget
+from course_helpers.seed.clocked import ClockedTokenBudget as SeedTokenBudget
 from wrong_answers.kinds import Demo, Right, Wrong
 
 
