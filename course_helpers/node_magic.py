@@ -23,6 +23,7 @@ the script fails, the error is shown in a few lines (``%%node --trace`` shows No
 from __future__ import annotations
 
 import argparse
+import atexit
 import codecs
 import os
 import selectors
@@ -41,7 +42,8 @@ from course_helpers import keys
 from course_helpers.catalog import PROVIDERS, ProviderName
 
 if TYPE_CHECKING:
-    from course_helpers.fake import FakeProvider
+    from course_helpers.fake import FakeProvider, FakeRequest, FakeResponse
+    from course_helpers.serving import ServerHandle
 
 __all__ = ["NodeError", "NodeUnavailable", "load_ipython_extension", "run_node"]
 
@@ -141,24 +143,55 @@ def node_environ(
     return env
 
 
+class _ScriptHandler:
+    """The shared server's handler: the simulated provider of the script running now, if any."""
+
+    def __init__(self) -> None:
+        self.fake: FakeProvider | None = None
+
+    def handle(self, request: FakeRequest) -> FakeResponse | None:
+        return None if self.fake is None else self.fake.handle(request)
+
+
+_handler = _ScriptHandler()
+_server: ServerHandle | None = None
+
+
+def _shared_server() -> ServerHandle:
+    """One loopback server per process, started on first use (stopping one costs 0.2 s a cell)."""
+    global _server
+    if _server is None:
+        from course_helpers.fake.asgi import create_app
+        from course_helpers.serving import serve_in_thread
+
+        _server = serve_in_thread(create_app(_handler), name="simulated provider for %%node")
+        atexit.register(_server.stop)
+    return _server
+
+
 @contextmanager
 def serve_simulated(providers: tuple[ProviderName, ...]) -> Iterator[dict[ProviderName, str]]:
-    """A fresh simulated provider over HTTP for one script: provider -> base URL for its SDK."""
+    """A fresh simulated provider over HTTP for one script: provider -> base URL for its SDK.
+
+    Fresh for each script, so a cell's answers and ids do not depend on the cells run before it.
+    One script at a time (a kernel runs one cell at a time).
+    """
     if not providers:
         yield {}
         return
     from course_helpers.fake import FakeProvider
-    from course_helpers.fake.asgi import create_app
-    from course_helpers.serving import serve_in_thread
 
     ttft, token_delay = _latency()
-    fake: FakeProvider = FakeProvider(providers=providers, ttft=ttft, token_delay=token_delay)
-    with serve_in_thread(create_app(fake), name="simulated provider for %%node") as server:
+    server = _shared_server()
+    _handler.fake = FakeProvider(providers=providers, ttft=ttft, token_delay=token_delay)
+    try:
         urls: dict[ProviderName, str] = {
             "openai": f"{server.base_url}/v1",
             "anthropic": server.base_url,
         }
         yield {name: urls[name] for name in providers}
+    finally:
+        _handler.fake = None
 
 
 def run_node(

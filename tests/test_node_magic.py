@@ -201,3 +201,18 @@ def test_a_script_that_hangs_is_stopped(offline: None) -> None:
 def test_check_node_names_what_is_missing(tmp_path: Path) -> None:
     with pytest.raises(NodeUnavailable, match=r"openai, @anthropic-ai/sdk missing"):
         node_magic.check_node(tmp_path)
+
+
+def test_each_script_gets_a_fresh_simulated_provider(offline: None) -> None:
+    joke = """\
+import OpenAI from "openai";
+const client = new OpenAI();
+const reply = await client.chat.completions.create({
+  model: "gpt-4o", messages: [{ role: "user", content: "Tell me a joke" }],
+});
+console.log(reply.id, reply.choices[0].message.content);
+"""
+    first, second = io.StringIO(), io.StringIO()
+    run_node(joke, out=first)
+    run_node(joke, out=second)
+    assert first.getvalue() and first.getvalue() == second.getvalue()
