@@ -3,6 +3,8 @@
 - ``submissions``: which notebooks, whose they are, which exercise each one is;
 - ``pristine``: the private, verified copy of the checks a grading cell imports;
 - ``execute``: one notebook in one fresh offline kernel, with nested time limits;
+- ``guard`` (with ``_guard_kernel``, sent into each kernel): the one way a grade comes out,
+  signed, and the in-process forgeries it detects;
 - ``batch``: many notebooks in parallel workers;
 - ``report``: rows, CSV, JSON summary, table.
 """
