@@ -231,6 +231,41 @@ def decide(exc):
     return Verdict()
 """
 
+# A transformer that signs its forgery with the key, if the key is anywhere a cell can read it.
+LEAKED_KEY = """\
+import linecache
+
+
+def _leaked_key():
+    for entry in list(linecache.cache.values()):
+        text = "".join(entry[2] or [])
+        found = re.search(r"'key': '([0-9a-f]{64})'", text)
+        if found:
+            root = re.search(r"'root': '([^']+)'", text)
+            _ORIGIN[0] = root.group(1) + "/course_helpers/checks/__init__.py" if root else ""
+            return bytes.fromhex(found.group(1))
+    return b"a guess"
+
+
+_KEY = _leaked_key()
+
+
+def _publish_signed(nonce):
+    from IPython.display import publish_display_data
+
+    forged = _forged(nonce)
+    forged["mac"] = hmac.new(_KEY, forged["body"].encode(), hashlib.sha256).hexdigest()
+    publish_display_data({_MIME: forged})
+
+
+def _sign_instead(lines):
+    nonce = _nonce("".join(lines))
+    return [f"_publish_signed({nonce!r})\\n"] if nonce else lines
+
+
+get_ipython().input_transformers_cleanup.append(_sign_instead)
+"""
+
 FORGERS = {
     "wrapped_publish": WRAPPED_PUBLISH,
     "input_transformer": INPUT_TRANSFORMER,
@@ -241,6 +276,7 @@ FORGERS = {
     "publisher_class": PUBLISHER_CLASS,
     "grades_itself": GRADES_ITSELF,
     "tracer": TRACER,
+    "leaked_key": LEAKED_KEY,
 }
 
 
@@ -339,6 +375,7 @@ EXPLANATIONS: dict[str, Callable[[str], bool]] = {
     "publisher_class": lambda m: "ZMQDisplayPublisher.publish" in m,
     "grades_itself": lambda m: "more than one" in m or "pre_run_cell" in m,
     "tracer": lambda m: "threading.settrace" in m,
+    "leaked_key": lambda m: "did not sign" in m,
 }
 
 

@@ -78,6 +78,7 @@ _FORBIDDEN_EVENTS = {
     "gc.get_referrers": "searched the interpreter's objects (gc.get_referrers)",
     "gc.get_referents": "searched the interpreter's objects (gc.get_referents)",
     "sys.addaudithook": "added an audit hook",
+    "sys._current_frames": "looked into other threads' frames (sys._current_frames)",
 }
 
 
@@ -439,9 +440,31 @@ class _VerifiedFinder:
 
 
 def install(args: Mapping[str, Any]) -> None:
-    """Record the baseline and start listening for the grading event."""
+    """Record the baseline, start listening for the grading event, forget the request's text."""
     grader = _Grader(args)
     sys.addaudithook(grader.hook)
+    _forget(str(args["key"]))
+
+
+def _forget(secret: str) -> None:
+    """Drop the cached source of the request that carried ``secret`` (IPython keeps cells'
+    text in ``linecache`` for tracebacks, where any later cell could read it)."""
+    import linecache
+
+    shell = _shell()
+    names = getattr(getattr(shell, "compile", None), "_filename_map", {})
+    for name, entry in list(linecache.cache.items()):
+        lines = entry[2] if len(entry) > 2 else None
+        if lines and any(secret in line for line in lines):
+            del linecache.cache[name]
+            if isinstance(names, dict):
+                names.pop(name, None)
+
+
+def _shell() -> Any:
+    from IPython import get_ipython
+
+    return get_ipython()
 
 
 if "ARGS" in globals():  # sent by the grader: install, and leave no key in this namespace
