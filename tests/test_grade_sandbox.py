@@ -344,6 +344,33 @@ def test_no_connection_leaves_the_sandbox(graded: Graded) -> None:
     assert graded.connections == 0
 
 
+# --- a notebook loose in the class folder ------------------------------------------------------
+
+
+def test_a_loose_notebook_runs_without_its_neighbours(tmp_path: Path) -> None:
+    (tmp_path / "bob").mkdir()
+    (tmp_path / "bob" / "answer.py").write_text("def decide(exc): ...\n")
+    (tmp_path / "data.csv").write_text("a,b\n")
+    sees = {  # own_folder -> what the notebook's working copy must hold
+        False: "import os\nassert not os.path.exists('bob') and not os.path.exists('data.csv')",
+        True: "import os\nassert os.path.exists('data.csv')",
+    }
+    for own, source in sees.items():
+        notebook = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(source)])
+        path = tmp_path / f"ex03_loose_{own}.ipynb"
+        nbformat.write(notebook, path)
+        run = run_notebook(
+            notebook,
+            path,
+            [EXERCISE],
+            PristinePackage.snapshot("course_helpers"),
+            checks_module="course_helpers.checks",
+            limits=Limits(cell_timeout=20, notebook_timeout=60),
+            own_folder=own,
+        )
+        assert run.cell_errors == [] and run.payload is not None, (own, run)
+
+
 # --- timeouts that say which cell ------------------------------------------------------------
 
 

@@ -119,6 +119,7 @@ def _grade_one(
         limits=limits,
         base_env=base_env,
         sandboxed=settings.sandbox,
+        own_folder=submission.folder is not None,  # a learner's folder is theirs alone
     )
     return rows_for(submission, ids, run, registry.check_names, settings.limits)
 

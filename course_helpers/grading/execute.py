@@ -17,6 +17,7 @@ cell publishes in *this* run, stamped with a one-time nonce.
 from __future__ import annotations
 
 import asyncio
+import atexit
 import contextlib
 import copy as copy_module
 import json
@@ -345,11 +346,13 @@ def _folder_size(source: Path, limit: int) -> int:
     return total
 
 
-def _copy_workdir(notebook: Path, parent: Path) -> Path:
-    """A temporary copy of the notebook's folder (only the notebook if the folder is huge)."""
+def _copy_workdir(notebook: Path, parent: Path, own_folder: bool) -> Path:
+    """A temporary copy of the notebook's folder, when ``own_folder`` says it is the learner's
+    own (a notebook loose in a class folder gets only itself: the folder holds everyone's
+    work); only the notebook, too, if the folder is huge."""
     workdir = parent / "work"
     source = notebook.parent
-    if _folder_size(source, _COPY_LIMIT) <= _COPY_LIMIT:
+    if own_folder and _folder_size(source, _COPY_LIMIT) <= _COPY_LIMIT:
         with contextlib.suppress(OSError, shutil.Error):
             shutil.copytree(
                 source, workdir, ignore=shutil.ignore_patterns(*_NOT_COPIED), symlinks=True
@@ -394,12 +397,14 @@ def run_notebook(
     limits: Limits,
     base_env: Mapping[str, str] | None = None,
     sandboxed: bool = True,
+    own_folder: bool = False,
 ) -> Execution:
     """Execute ``notebook`` (read from ``path``) in a fresh kernel, grade it on ``exercise_ids``.
 
     With ``sandboxed`` (the default) the kernel runs inside bubblewrap; it raises
     ``SandboxUnavailable`` when bwrap cannot be used. Otherwise it never raises: whatever goes
-    wrong is recorded in the returned ``Execution``.
+    wrong is recorded in the returned ``Execution``. ``own_folder``: the notebook's folder
+    belongs to its learner alone, so its other files are copied next to it.
     """
     bwrap = require_bwrap() if sandboxed else None
     started = time.monotonic()
@@ -408,7 +413,7 @@ def run_notebook(
     scratch = Path(tempfile.mkdtemp(prefix="grade-run-"))
     copy = pristine.materialise()
     try:
-        workdir = _copy_workdir(path, scratch)
+        workdir = _copy_workdir(path, scratch, own_folder)
         home, channel = scratch / "home", scratch / "k"
         home.mkdir()
         channel.mkdir()
@@ -522,6 +527,9 @@ def _execute(
         result.kernel_died = True
     finally:
         watchdog.finish()
+        # nbclient leaves its exit hook behind when a kernel dies while starting; the kernel is
+        # already gone, and the hook would fail at exit on the manager it has let go of.
+        atexit.unregister(client._cleanup_kernel)
     result.notebook_timed_out = watchdog.fired
     if watchdog.fired:
         result.kernel_died = False
