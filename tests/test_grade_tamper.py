@@ -280,6 +280,15 @@ FORGERS = {
 }
 
 
+ISSUE_FORGERS = (
+    "wrapped_publish",
+    "input_transformer",
+    "pre_run_cell",
+    "patch_and_restore",
+    "noop_expect",
+)
+
+
 def _notebook(folder: str, extra: str | None) -> nbformat.NotebookNode:
     notebook = nbformat.read(REPO / folder / f"{EXERCISE}.ipynb", as_version=4)
     if extra is not None:
@@ -307,7 +316,7 @@ def _modes() -> list[bool]:
 def _settings(sandbox: bool) -> Settings:
     limits = Limits(cell_timeout=20, notebook_timeout=120)
     if any(item.name == "sandbox" for item in dataclasses.fields(Settings)):
-        return Settings(limits=limits, workers=2, sandbox=sandbox)  # type: ignore[call-arg]
+        return Settings(limits=limits, workers=2, sandbox=sandbox)
     return Settings(limits=limits, workers=2)
 
 
@@ -320,7 +329,9 @@ def graded(
         "honest": _notebook("solutions", None),
         "stub": _notebook("exercises", None),
     }
-    learners.update({name: _notebook("exercises", code) for name, code in FORGERS.items()})
+    # With a sandbox run as well, the run without it keeps to the five forgeries of the issue.
+    chosen = FORGERS if request.param or len(_modes()) == 1 else ISSUE_FORGERS
+    learners.update({name: _notebook("exercises", FORGERS[name]) for name in chosen})
     for learner, notebook in learners.items():
         path = base / "class" / learner / f"{EXERCISE}.ipynb"
         path.parent.mkdir(parents=True)
@@ -357,6 +368,8 @@ def test_the_honest_and_the_stub_are_graded_as_they_are(graded: dict[str, list[R
 
 @pytest.mark.parametrize("forger", list(FORGERS))
 def test_a_forgery_is_tampered_never_ok(graded: dict[str, list[Row]], forger: str) -> None:
+    if forger not in graded:
+        pytest.skip("graded in the sandbox run only")
     rows = graded[forger]
     assert {row.status for row in rows} == {"tampered"}, [(r.status, r.message) for r in rows][:2]
     assert not any(row.passed for row in rows)
@@ -381,5 +394,7 @@ EXPLANATIONS: dict[str, Callable[[str], bool]] = {
 
 @pytest.mark.parametrize("forger", list(FORGERS))
 def test_the_message_says_what_was_tampered_with(graded: dict[str, list[Row]], forger: str) -> None:
+    if forger not in graded:
+        pytest.skip("graded in the sandbox run only")
     message = graded[forger][0].message
     assert EXPLANATIONS[forger](message), message
