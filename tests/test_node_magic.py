@@ -133,22 +133,6 @@ def test_output_is_plain_text_in_a_kernel_that_forces_colour(
     assert result.stderr == ""
 
 
-def test_build_uncomments_the_magics_of_a_source() -> None:
-    import sys
-
-    sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tools"))
-    try:
-        from build_notebooks import uncomment_magics
-    finally:
-        sys.path.pop(0)
-    assert uncomment_magics("# %xmode Minimal\n# a comment\nx = 1") == (
-        "%xmode Minimal\n# a comment\nx = 1"
-    )
-    assert uncomment_magics("# %%node\n# const a = 1;\n#\n# console.log(a);") == (
-        "%%node\nconst a = 1;\n\nconsole.log(a);"
-    )
-
-
 @pytest.mark.parametrize("missing", ["node", "node_modules"])
 def test_missing_node_is_one_line_not_a_traceback(
     missing: str,

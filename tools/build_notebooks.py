@@ -9,7 +9,9 @@ Each ``notebooks/src/NN_topic.py`` is a notebook in "percent" format::
     # %% tags=["raises-exception"]
     client.chat.completions.create(model="no-such-model", messages=[])
 
-This script turns it into ``notebooks/NN_topic.ipynb``, executes it offline in a fresh kernel
+the format jupytext reads and writes (jupytext parses it here; a cell magic such as ``%%node``
+keeps its body uncommented, as jupytext writes it). This script turns it into
+``notebooks/NN_topic.ipynb`` with stable cell ids, executes it offline in a fresh kernel
 (the simulated provider, zero latency, as nbval will) and saves the outputs, which nbval then
 compares on every ``make test``. Usage::
 
@@ -25,12 +27,11 @@ With ``--dir solutions`` the sources are ``solutions/src/*.py`` and each noteboo
 from __future__ import annotations
 
 import argparse
-import json
 import os
-import re
 import sys
 from pathlib import Path
 
+import jupytext
 import nbformat
 from nbclient import NotebookClient
 
@@ -38,7 +39,6 @@ ROOT = Path(__file__).resolve().parent.parent
 SOURCES = ROOT / "notebooks" / "src"
 OUTPUT = ROOT / "notebooks"
 FOLDERS = ("notebooks", "solutions")
-_CELL = re.compile(r"^# %%(?P<md> \[markdown\])?(?: tags=(?P<tags>\[.*\]))?\s*$")
 KERNEL_ENV = {
     "COURSE_MODE": "offline",
     "COURSE_DOTENV": "none",
@@ -47,59 +47,50 @@ KERNEL_ENV = {
     "IPYTHONDIR": str(ROOT / "tools" / "ipython"),
 }
 KEYS = ("OPENAI_API_KEY", "ANTHROPIC_API_KEY")
-_LINE_MAGIC = re.compile(r"^# (%[A-Za-z])")
-_CELL_MAGIC = re.compile(r"^# %%[A-Za-z]")
-
-
-def uncomment_magics(text: str) -> str:
-    """A code cell's text with its IPython magics uncommented (jupytext's convention).
-
-    Sources keep magics commented (``# %xmode Minimal``) so that they stay valid Python for ruff; a
-    cell magic (``# %%node``) comments its whole cell, whose body is not Python.
-    """
-    lines = text.splitlines()
-    if lines and _CELL_MAGIC.match(lines[0]):
-        return "\n".join(line[2:] if line.startswith("# ") else line.lstrip("#") for line in lines)
-    return "\n".join(_LINE_MAGIC.sub(r"\1", line) for line in lines)
+# Cell metadata jupytext keeps only to write the source back byte for byte: not for the notebook.
+_LAYOUT_KEYS = ("lines_to_next_cell", "lines_to_end_of_cell_marker")
 
 
 def parse(source: str) -> list[nbformat.NotebookNode]:
-    """Cells of a percent-format source."""
-    cells: list[nbformat.NotebookNode] = []
-    kind, tags, lines = None, [], []
-
-    def flush() -> None:
-        if kind is None:
-            return
-        text = "\n".join(lines).strip("\n")
-        if kind == "markdown":
-            text = "\n".join(
-                line[2:] if line.startswith("# ") else line.lstrip("#")
-                for line in text.splitlines()
-            )
-            cell = nbformat.v4.new_markdown_cell(text)
-        else:
-            cell = nbformat.v4.new_code_cell(uncomment_magics(text))
-        if tags:
-            cell.metadata["tags"] = tags
-        cells.append(cell)
-
-    for line in source.splitlines():
-        match = _CELL.match(line)
-        if match:
-            flush()
-            kind = "markdown" if match.group("md") else "code"
-            tags = json.loads(match.group("tags")) if match.group("tags") else []
-            lines = []
-        elif kind is not None:
-            lines.append(line)
-    flush()
-    return cells
+    """Cells of a percent-format source, as jupytext reads them (tags and other metadata kept)."""
+    cells = jupytext.reads(source, fmt="py:percent").cells
+    for cell in cells:
+        for key in _LAYOUT_KEYS:
+            cell.metadata.pop(key, None)
+    return list(cells)
 
 
-def build(name: str, *, execute: bool = True, folder: str = "notebooks") -> Path:
+def merge_streams(notebook: nbformat.NotebookNode) -> None:
+    """Join each code cell's consecutive stdout (or stderr) outputs into one.
+
+    A cell that prints with ``flush=True`` produces one output per print; stored apart, they make
+    the file hundreds of entries long for one block of text a reader sees.
+    """
+    for cell in notebook.cells:
+        merged: list[nbformat.NotebookNode] = []
+        for output in cell.get("outputs", []):
+            previous = merged[-1] if merged else None
+            if (
+                output.output_type == "stream"
+                and previous is not None
+                and previous.output_type == "stream"
+                and previous.name == output.name
+            ):
+                previous.text += output.text
+            else:
+                merged.append(output)
+        if cell.cell_type == "code":
+            cell.outputs = merged
+
+
+def _comparable(cell: nbformat.NotebookNode) -> tuple[str, str, dict[str, object]]:
+    metadata = {key: value for key, value in cell.metadata.items() if key != "execution"}
+    return cell.cell_type, cell.source, metadata
+
+
+def build(name: str, *, execute: bool = True, folder: str = "notebooks", root: Path = ROOT) -> Path:
     """Write <folder>/<name>.ipynb from <folder>/src/<name>.py, executed unless told not to."""
-    sources, output = ROOT / folder / "src", ROOT / folder
+    sources, output = root / folder / "src", root / folder
     cells = parse((sources / f"{name}.py").read_text(encoding="utf-8"))
     notebook = nbformat.v4.new_notebook(cells=cells)
     if folder == "solutions":
@@ -131,22 +122,24 @@ def build(name: str, *, execute: bool = True, folder: str = "notebooks") -> Path
                     os.environ.pop(key, None)
                 else:
                     os.environ[key] = value
+    merge_streams(notebook)
     target = output / f"{name}.ipynb"
     nbformat.write(notebook, target)
     return target
 
 
-def check(folder: str = "notebooks") -> list[str]:
-    """Names of notebooks whose cells differ from their source."""
+def check(folder: str = "notebooks", *, root: Path = ROOT) -> list[str]:
+    """Names of notebooks whose cells (type, text, tags and other metadata) differ from their
+    source."""
     stale = []
-    sources, output = ROOT / folder / "src", ROOT / folder
+    sources, output = root / folder / "src", root / folder
     for source in sorted(sources.glob("*.py")):
         target = output / f"{source.stem}.ipynb"
-        expected = [(c.cell_type, c.source) for c in parse(source.read_text(encoding="utf-8"))]
+        expected = [_comparable(c) for c in parse(source.read_text(encoding="utf-8"))]
         actual = (
             []
             if not target.exists()
-            else [(c.cell_type, c.source) for c in nbformat.read(target, as_version=4).cells]
+            else [_comparable(c) for c in nbformat.read(target, as_version=4).cells]
         )
         if expected != actual:
             stale.append(source.stem)

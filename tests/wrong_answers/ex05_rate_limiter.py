@@ -313,8 +313,8 @@ WRONG: list[Wrong] = [
 # The demo in the solution notebook ("what a check looks like"), by the name it has there.
 DEMO: Demo = (
     "SeedLimiter",
-    "the seed's limiter: requests only",
-    ["refuses a request larger than the token limit", TOKENS],
+    "the module's limiter: requests only, sleeps holding its lock",
+    ["refuses a request larger than the token limit", "never waits while holding a lock"],
 )
 
 # Correct answers built differently from the solution: every check must pass them.
