@@ -8,11 +8,12 @@ STAMP  := $(VENV)/.installed
 # JupyterLab refuses to run as root unless told (containers, CI)
 ROOT_FLAG := $(if $(filter 0,$(shell id -u)),--allow-root)
 
-.PHONY: lab test lint typecheck generated unit notebooks node node-if-present bench stress clean help
+.PHONY: lab test update lint typecheck generated unit notebooks node node-if-present bench stress clean help
 
 help:
 	@echo "make lab    set up .venv and open the course in JupyterLab (offline unless keys are set)"
 	@echo "make test   set up .venv and run every check: ruff, mypy, pytest, nbval"
+	@echo "make update keep your notebooks in my-work/, restore the course's, pull the latest course"
 	@echo "make bench  run the benchmarks in benchmarks/"
 	@echo "make stress run unit tests and notebooks 10 times under a parallel CPU load (flake hunt)"
 
@@ -68,6 +69,10 @@ notebooks: $(STAMP) $(NODE_STAMP)
 	  --nbval-sanitize-with notebooks/sanitize.cfg notebooks solutions
 
 test: lint typecheck generated unit notebooks
+
+# Saving a run notebook changes a file git tracks: keep the learner's copy, then pull.
+update:
+	$(PYTHON) tools/update_course.py
 
 bench: $(STAMP)
 	@for b in benchmarks/*.py; do echo "== $$b"; $(BIN)/python $$b || exit 1; done
