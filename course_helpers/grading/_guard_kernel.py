@@ -72,6 +72,11 @@ _TRUSTED_CALLBACK_MODULES = (
     "IPython",
     "ipykernel",
 )
+# nest_asyncio's patch (notebooks apply it to call asyncio.run inside Jupyter): its functions, and
+# the pure-Python Future and Task it puts in place of the C ones. Not a learner's forgery.
+_TRUSTED_PATCHERS = ("nest_asyncio", "nest_asyncio2")
+_TRUSTED_SWAPS = {("asyncio", "Future"), ("asyncio", "Task")}
+_TRUSTED = ("trusted",)
 _FUNCTION_SETTERS = frozenset({"__code__", "__defaults__", "__kwdefaults__"})
 _FORBIDDEN_EVENTS = {
     "gc.get_objects": "searched the interpreter's objects (gc.get_objects)",
@@ -148,6 +153,9 @@ def surface(shell: Any) -> dict[str, Any]:
             if not (name == "builtins" and key in _TRAPPED_BUILTINS)
         }
         _namespace(found, name, namespace)
+        for key, value in namespace.items():
+            if _trusted_patch(name, key, value):
+                found[f"{name}.{key}"] = _TRUSTED
         if name in _CLASS_MODULES:
             for key, value in namespace.items():
                 if isinstance(value, type) and value.__module__ == name:
@@ -180,9 +188,18 @@ def surface(shell: Any) -> dict[str, Any]:
     return found
 
 
+def _trusted_patch(module: str, name: str, value: Any) -> bool:
+    origin = str(getattr(value, "__module__", "") or "")
+    if origin.split(".")[0] in _TRUSTED_PATCHERS:
+        return True
+    return (module, name) in _TRUSTED_SWAPS and origin.startswith(module + ".")
+
+
 def differences(before: Mapping[str, Any], after: Mapping[str, Any]) -> list[str]:
-    """The names recorded ``before`` that are now missing or different."""
-    return sorted(name for name, value in before.items() if after.get(name) != value)
+    """The names recorded ``before`` that are now missing or different (a trusted patch aside)."""
+    return sorted(
+        name for name, value in before.items() if after.get(name) not in (value, _TRUSTED)
+    )
 
 
 def _describe(changed: list[str], limit: int = 6) -> str:
