@@ -272,6 +272,12 @@ class _GradingClient(NotebookClient):
         elif cell_index not in self.timed_out_cells:
             self.cell_errors.append(name)
 
+    def clear_output(
+        self, outs: list[nbformat.NotebookNode], msg: dict[str, Any], cell_index: int
+    ) -> None:
+        if cell_index != self.grading_index:  # learner threads cannot erase the grade
+            super().clear_output(outs, msg, cell_index)
+
     def output(
         self,
         outs: list[nbformat.NotebookNode],
