@@ -23,6 +23,7 @@ import socket
 import subprocess
 import sys
 import threading
+import time
 import uuid
 from dataclasses import dataclass
 from pathlib import Path
@@ -342,6 +343,68 @@ def test_the_memory_hog_hits_the_limit(graded: Graded) -> None:
 
 def test_no_connection_leaves_the_sandbox(graded: Graded) -> None:
     assert graded.connections == 0
+
+
+# --- a grader killed with SIGKILL takes every kernel with it ----------------------------------
+
+LINGER = """\
+import subprocess
+import sys
+import time
+
+subprocess.Popen([sys.executable, "-c", "import time; time.sleep(300)  # linger"],
+                 start_new_session=True)
+time.sleep(300)
+"""
+
+
+def _cmdline_has(pid: int, text: str) -> bool:
+    try:
+        return text.encode() in Path(f"/proc/{pid}/cmdline").read_bytes()
+    except OSError:
+        return False
+
+
+def _wait_until(condition: Any, seconds: float) -> bool:
+    deadline = time.monotonic() + seconds
+    while not condition():
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.1)
+    return True
+
+
+def test_killing_the_grader_kills_every_process_its_notebooks_started(tmp_path: Path) -> None:
+    notebook = tmp_path / "class" / "lin" / f"{EXERCISE}.ipynb"
+    notebook.parent.mkdir(parents=True)
+    nbformat.write(nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(LINGER)]), notebook)
+    run_id = uuid.uuid4().hex
+    env = {k: v for k, v in os.environ.items() if "API_KEY" not in k}
+    env[MARK] = run_id
+    extra = os.environ.get("GRADE_SANDBOX_EXTRA_FLAGS", "").split()
+    command = [sys.executable, "-m", "course_helpers.grade", str(tmp_path / "class"), "-q"]
+    grader = subprocess.Popen(
+        [*command, "--cell-timeout", "400", "--notebook-timeout", "400", *extra],
+        cwd=tmp_path,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    marker = f"{MARK}={run_id}"
+    try:
+        lingering = _wait_until(
+            lambda: any(_cmdline_has(pid, "# linger") for pid in _processes_with(marker)), 120
+        )
+        assert lingering, "the notebook's detached child never started"
+        grader.kill()
+        assert grader.wait(timeout=30) == -signal.SIGKILL
+        assert _wait_until(lambda: not _processes_with(marker), 30), _processes_with(marker)
+    finally:
+        if grader.poll() is None:
+            grader.kill()
+            grader.wait(timeout=30)
+        for pid in _processes_with(marker):
+            os.kill(pid, signal.SIGKILL)
 
 
 # --- a notebook loose in the class folder ------------------------------------------------------
