@@ -380,7 +380,8 @@ def test_killing_the_grader_kills_every_process_its_notebooks_started(tmp_path: 
     nbformat.write(nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(LINGER)]), notebook)
     run_id = uuid.uuid4().hex
     env = {k: v for k, v in os.environ.items() if "API_KEY" not in k}
-    env[MARK] = run_id
+    (tmp_path / "tmp").mkdir()  # a killed grader cannot remove its scratch folders: keep them here
+    env.update({MARK: run_id, "TMPDIR": str(tmp_path / "tmp")})
     extra = os.environ.get("GRADE_SANDBOX_EXTRA_FLAGS", "").split()
     command = [sys.executable, "-m", "course_helpers.grade", str(tmp_path / "class"), "-q"]
     grader = subprocess.Popen(
