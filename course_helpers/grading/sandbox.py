@@ -167,13 +167,12 @@ def sandbox_problem() -> str | None:
     bwrap = _find_bwrap()
     if bwrap is None:
         return "bubblewrap (bwrap) is not installed: apt-get install bubblewrap"
-    here = Path.cwd()
     probe = Sandbox(bwrap, workdir=Path("/")).command(
         limited_command([sys.executable, "-I", "-S", "-c", "pass"], ResourceLimits())
     )
     try:
         done = subprocess.run(
-            probe, capture_output=True, text=True, timeout=30, check=False, cwd=here
+            probe, capture_output=True, text=True, timeout=30, check=False, cwd="/"
         )
     except (OSError, subprocess.TimeoutExpired) as exc:
         return f"bubblewrap could not start ({type(exc).__name__}: {exc})"
