@@ -52,7 +52,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta, tzinfo
 from pathlib import Path
 from types import TracebackType
-from typing import Literal
+from typing import Any, Literal, Self
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from course_helpers.catalog import cost_usd
@@ -329,7 +329,19 @@ class TokenBudget:
     Every limit is optional (``None`` means no limit). ``path`` is a SQLite file shared by every
     budget, process and kernel that opens it; ``None`` keeps the budget in memory. ``now`` returns
     an aware datetime; it is injectable so tests can travel in time.
+
+    ``store="redis://host:6379/0"`` (or ``"redis"``: the ``REDIS_URL`` variable) keeps the budget
+    in Redis instead, shared across machines, on Redis's clock; ``name`` then identifies it. It
+    fails closed while Redis is down: see :mod:`course_helpers.shared_store.budget`.
     """
+
+    def __new__(cls, *args: Any, store: str | None = None, **kwargs: Any) -> Self:
+        if store is not None and cls is TokenBudget:
+            from course_helpers.shared_store import budget, connection
+
+            if connection.resolve_store(store) is not None:
+                return super().__new__(budget.RedisTokenBudget)  # type: ignore[return-value]
+        return super().__new__(cls)
 
     __slots__ = (
         "_db",
@@ -356,15 +368,20 @@ class TokenBudget:
         tz: str = "UTC",
         now: Callable[[], datetime] | None = None,
         reservation_ttl: float = 900.0,
+        store: str | None = None,
+        name: str = "default",
+        settle_timeout: float = 30.0,
     ) -> None:
-        for name, limit in (
+        if store not in (None, "memory"):
+            raise TypeError(f"{type(self).__name__} keeps its budget in SQLite: drop store=.")
+        for name_, limit in (
             ("daily_limit", daily_limit),
             ("monthly_limit", monthly_limit),
             ("daily_usd", daily_usd),
             ("monthly_usd", monthly_usd),
         ):
             if limit is not None and limit < 0:
-                raise ValueError(f"{name} cannot be negative; use None for no limit.")
+                raise ValueError(f"{name_} cannot be negative; use None for no limit.")
         if reservation_ttl <= 0:
             raise ValueError("reservation_ttl must be a positive number of seconds.")
         try:
@@ -602,7 +619,10 @@ class TokenBudget:
 
     def _check(self, now: datetime, tokens: int, cost: float) -> None:
         """Raise :class:`BudgetExceededError` for the first limit this request would pass."""
-        for window in self._windows(now):
+        self._check_windows(self._windows(now), tokens, cost)
+
+    def _check_windows(self, windows: tuple[WindowStatus, ...], tokens: int, cost: float) -> None:
+        for window in windows:
             name = window.period  # "daily" or "monthly", as in the settings' names
             if window.tokens_limit is not None:
                 used = window.tokens_used + window.tokens_reserved

@@ -50,6 +50,7 @@ from collections import deque
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta, timezone
+from typing import Any, Self
 
 __all__ = [
     "DEFAULT_HEADROOM",
@@ -173,7 +174,20 @@ class RateLimiter:
 
     ``clock``, ``sleep`` and ``async_sleep`` are injectable so tests and notebooks can run a
     minute in no time.
+
+    ``store="redis://host:6379/0"`` (or ``"redis"``: the ``REDIS_URL`` variable) shares the
+    limit between processes and machines through Redis; ``name`` then identifies the limit and
+    ``on_unavailable`` ("local" or "fail") says what to do while Redis is down: see
+    :mod:`course_helpers.shared_store.limiter`. Both are ignored without a store.
     """
+
+    def __new__(cls, *args: Any, store: str | None = None, **kwargs: Any) -> Self:
+        if store is not None and cls is RateLimiter:
+            from course_helpers.shared_store import connection, limiter
+
+            if connection.resolve_store(store) is not None:
+                return super().__new__(limiter.RedisRateLimiter)  # type: ignore[return-value]
+        return super().__new__(cls)
 
     __slots__ = (
         "_async_sleep",
@@ -197,7 +211,12 @@ class RateLimiter:
         clock: Callable[[], float] = time.monotonic,
         sleep: Callable[[float], object] = time.sleep,
         async_sleep: Callable[[float], Awaitable[object]] = asyncio.sleep,
+        store: str | None = None,
+        name: str = "default",
+        on_unavailable: str = "local",
     ) -> None:
+        if store not in (None, "memory"):
+            raise TypeError(f"{type(self).__name__} keeps its limit in the process: drop store=.")
         if requests_per_minute is None and tokens_per_minute is None:
             raise ValueError(
                 "RateLimiter needs a limit: pass requests_per_minute=, tokens_per_minute= or both "
