@@ -199,3 +199,41 @@ def test_a_formula_named_exception_is_escaped_end_to_end(
     printed = capsys.readouterr().out.splitlines()
     line = next(item for item in printed if item.startswith("mallory "))
     assert f"0/{len(rows)}" in line and rows[0]["status"] in line
+
+
+def test_a_grader_failure_on_one_notebook_is_its_row_and_the_class_is_still_graded(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from course_helpers.grading import batch
+    from course_helpers.grading.execute import Execution
+    from course_helpers.grading.submissions import find_submissions
+
+    def run_notebook(notebook: Any, path: Path, *args: Any, **kwargs: Any) -> Execution:
+        if "alice" in str(path):
+            raise RuntimeError("a bug in the grader")
+        return Execution(payload={"exercises": {}})
+
+    monkeypatch.setattr(batch, "run_notebook", run_notebook)
+    root = _class(tmp_path, ["alice", "bob"])
+    rows = batch.grade(find_submissions([root]), batch.Settings(workers=1, sandbox=False))
+    alice = [row for row in rows if row.learner == "alice"]
+    bob = [row for row in rows if row.learner == "bob"]
+    assert {row.status for row in alice} == {"grader_error"}
+    assert "the grader failed on this notebook: RuntimeError: a bug in the grader" in (
+        alice[0].message
+    )
+    assert bob and {row.status for row in bob} != {"grader_error"}
+
+
+def test_a_stopped_notebook_is_explained_in_its_row() -> None:
+    from course_helpers.grading.execute import Execution, Limits
+    from course_helpers.grading.report import rows_for
+
+    why = "code cell 2 (while True:) ran 70 s, past its 30 s limit, and ignored the interrupt"
+    submission = Submission(Path("class/judy/ex04_retry.ipynb"), "judy", "judy/ex04_retry.ipynb")
+    for run in (
+        Execution(notebook_timed_out=True, explanation=why),
+        Execution(kernel_died=True, explanation=why),
+    ):
+        rows = rows_for(submission, ["ex04_retry"], run, {"ex04_retry": ["a"]}, Limits())
+        assert rows[0].message == why

@@ -101,6 +101,26 @@ def _grade_one(
     pristine: PristinePackage,
     base_env: Mapping[str, str] | None,
 ) -> list[Row]:
+    """The rows of one submission; a failure of the grader itself is this notebook's row
+    (``grader_error``), so one notebook can never stop the class being graded."""
+    try:
+        return _run_one(submission, settings, registry, pristine, base_env)
+    except Exception as exc:  # a grader bug: report it on this row, grade the others
+        run = Execution(problem=f"the grader failed on this notebook: {type(exc).__name__}: {exc}")
+        try:  # the exercise from the file name alone: the notebook may be what failed
+            ids = list(exercises_for({}, submission.path, registry.check_names, settings.exercises))
+        except Exception:
+            ids = []
+        return rows_for(submission, ids, run, registry.check_names, settings.limits)
+
+
+def _run_one(
+    submission: Submission,
+    settings: Settings,
+    registry: Registry,
+    pristine: PristinePackage,
+    base_env: Mapping[str, str] | None,
+) -> list[Row]:
     notebook = read_notebook(submission.path)
     ids = _exercise_ids(submission, notebook, settings, registry)
     if isinstance(notebook, Execution):

@@ -138,6 +138,8 @@ def status_of(run: Execution, exercise_ids: Sequence[str]) -> str:
 
 
 def _reason(run: Execution, status: str, limits: Limits) -> str:
+    if status in ("timeout(notebook)", "kernel_died") and run.explanation:
+        return run.explanation  # which cell, which limit, whose doing (grading/explain.py)
     if status == "timeout(notebook)":
         return (
             f"the notebook ran longer than {limits.notebook_timeout:g} s and was stopped before "
