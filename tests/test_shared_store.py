@@ -308,3 +308,17 @@ def test_the_budget_fails_closed_and_a_settle_waits_for_redis(own_redis: LocalRe
     hold.settle(80, 0)  # retries until Redis is back
     restarter.join(timeout=30)
     assert budget.status().day.tokens_used == 80
+
+
+def test_fakeredis_runs_the_same_scripts_for_learners_without_redis_server() -> None:
+    from course_helpers.shared_store.local_server import start_fake_redis
+
+    with start_fake_redis() as server:
+        limiter = RateLimiter(60, 1_000, period=600.0, store=server.url, name=fresh_name())
+        assert limiter.try_acquire(700) and not limiter.try_acquire(400)
+        budget = TokenBudget(daily_limit=1_000, store=server.url, name=fresh_name())
+        with budget.reserve(300, max_output=200) as hold:
+            hold.settle(250, 50)
+        with pytest.raises(BudgetExceededError, match="Daily budget reached"):
+            budget.reserve(800)
+        assert budget.status().day.tokens_used == 300

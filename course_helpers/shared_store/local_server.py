@@ -10,6 +10,7 @@ URL-based code runs against it, in any number of processes, without installing a
 from __future__ import annotations
 
 import contextlib
+import os
 import shutil
 import signal
 import socket
@@ -22,7 +23,7 @@ from typing import Any
 
 import redis
 
-__all__ = ["LocalRedis", "redis_server_path", "start_fake_redis", "start_redis"]
+__all__ = ["LocalRedis", "redis_for_demo", "redis_server_path", "start_fake_redis", "start_redis"]
 
 
 def redis_server_path() -> str | None:
@@ -74,8 +75,15 @@ class LocalRedis:
         self.stop()
 
 
-def start_redis(directory: str | Path, *, password: str | None = None) -> LocalRedis:
-    """Start ``redis-server`` on a free loopback port, its files in ``directory``."""
+def start_redis(
+    directory: str | Path, *, password: str | None = None, fsync: str = "always"
+) -> LocalRedis:
+    """Start ``redis-server`` on a free loopback port, its files in ``directory``.
+
+    ``fsync`` is Redis's ``appendfsync``: ``"always"`` (the default) makes every acknowledged
+    write survive a crash, which a budget needs, at the price of a disk sync per write;
+    ``"everysec"`` (Redis's own default) is enough for rate limits, which a crash only resets.
+    """
     binary = redis_server_path()
     if binary is None:
         raise FileNotFoundError(
@@ -96,7 +104,7 @@ def start_redis(directory: str | Path, *, password: str | None = None) -> LocalR
                 "--dir", str(folder),
                 "--save", "",
                 "--appendonly", "yes",
-                "--appendfsync", "always",
+                "--appendfsync", fsync,
                 "--logfile", "redis.log",
                 "--daemonize", "no",
             ]  # fmt: skip
@@ -179,3 +187,20 @@ def start_fake_redis() -> LocalRedis:
             thread.join(timeout=10)
 
     return LocalRedis(f"redis://127.0.0.1:{port}/0", stop)
+
+
+def redis_for_demo(directory: str | Path) -> tuple[LocalRedis, str]:
+    """A Redis for a notebook demo, and one line saying which: ``REDIS_URL`` if set, else a
+    ``redis-server`` of its own in ``directory``, else fakeredis (nothing to install)."""
+    from course_helpers.shared_store.connection import mask_url, resolve_store
+
+    url = resolve_store("redis") if os.environ.get("REDIS_URL", "").strip() else None
+    if url is not None:
+        return LocalRedis(url, lambda: None), f"Redis: yours, from REDIS_URL ({mask_url(url)})."
+    if redis_server_path() is not None:
+        server = start_redis(directory)
+        return server, f"Redis: a redis-server of our own on 127.0.0.1:{server.port}."
+    return start_fake_redis(), (
+        "Redis: no redis-server found, so fakeredis (an in-process Redis, Lua included) stands "
+        "in; install redis-server to use the real one."
+    )

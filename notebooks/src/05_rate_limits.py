@@ -475,6 +475,151 @@ print(meter.text())
 # case, prompt + `max_tokens=300`, and that would not fit. A smaller `max_tokens` buys more calls
 # from the same budget.
 #
+# ## 6. Many workers, one limit
+#
+# Everything so far ran in one process. Production runs many: web workers, a job queue, a class
+# of learners on one organisation's key. The provider's limit belongs to the key, so all of them
+# share it, but a `RateLimiter` in each process believes it owns the whole limit: two processes
+# send twice too much. The buckets must live where every worker can reach them. Production uses
+# Redis for this (LiteLLM's proxy shares its rate-limit and budget counters across replicas
+# through it), and so does the course: `RateLimiter(..., store="redis://host:6379/0")` keeps both
+# buckets in Redis and updates them with one atomic script per call, timed by **Redis's clock**,
+# so workers on machines whose clocks disagree still agree. `store="redis"` reads the URL from
+# `REDIS_URL`; `TokenBudget(..., store=...)` shares a budget the same way.
+#
+# To run a real Redis: `sudo apt-get install redis-server` (Debian, Ubuntu), `brew install redis`
+# (macOS) or `docker run -p 6379:6379 redis:7`, then `export REDIS_URL=redis://localhost:6379/0`.
+# This cell uses `REDIS_URL` if set, else starts a `redis-server` of its own, else fakeredis (an
+# in-process Redis) and says so; which one depends on your machine, so its output is not compared
+# by the course's tests.
+
+# %% tags=["nbval-ignore-output"]
+from course_helpers.shared_store.local_server import redis_for_demo
+
+redis_server, which = redis_for_demo(folder / "redis")
+print(which)
+
+# %% [markdown]
+# The workers are separate Python processes, so they reach the simulated provider over HTTP, as
+# `python -m course_helpers.fake` serves it (here in this kernel, so we can read what it saw).
+# The worker is what a production worker looks like: a limiter, a client, a loop. The only line
+# that knows about sharing is `store=`: empty, each process has its own limiter.
+
+# %%
+WORKER = """
+import sys, time, openai
+from course_helpers.ratelimit import RateLimiter
+from course_helpers.tokens import estimate_tokens
+
+store, base_url, jobs = sys.argv[1] or None, sys.argv[2], int(sys.argv[3])
+limiter = RateLimiter(requests_per_minute=60, tokens_per_minute=1_000, period=2.0,
+                      store=store, name="demo-gpt-5.4-mini")
+client = openai.OpenAI(base_url=base_url, api_key="sk-demo", max_retries=0)
+messages = [{"role": "user", "content": "Summarise: " + "Limits protect a shared service. " * 12}]
+charge = estimate_tokens(messages) + 100
+print("ready", flush=True)
+sys.stdin.readline()  # "go": both workers start together
+refused = 0
+for _ in range(jobs):
+    while True:
+        limiter.acquire(tokens=charge)
+        try:
+            client.chat.completions.create(model="gpt-5.4-mini", messages=messages,
+                                           max_completion_tokens=100)
+            break
+        except openai.RateLimitError as exc:
+            refused += 1
+            time.sleep(float(exc.response.headers["retry-after"]))
+print(refused, charge)
+"""
+worker_path = folder / "worker.py"
+_ = worker_path.write_text(WORKER)
+
+# %% [markdown]
+# `run_workers(store)` serves a provider allowing 1,000 tokens per 2 seconds, starts two workers
+# with five requests each, and returns each worker's 429s and what the provider saw, for the plot:
+
+# %%
+import subprocess
+import sys
+
+from course_helpers.fake.asgi import serve_in_thread
+
+
+def run_workers(store, workers=2, jobs=5):
+    fake = FakeProvider(rpm=60, tpm=1_000, period=2.0)
+    with serve_in_thread(fake) as server:
+        command = [sys.executable, str(worker_path), store, server.base_url + "/v1", str(jobs)]
+        procs = [subprocess.Popen(command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+                 for _ in range(workers)]
+        for proc in procs:
+            assert proc.stdout.readline().strip() == "ready"
+        start = time.monotonic()
+        for proc in procs:
+            proc.stdin.write("go\n")
+            proc.stdin.flush()
+        replies = [proc.communicate(timeout=120)[0].split() for proc in procs]
+    refused, charge = [int(reply[0]) for reply in replies], int(replies[0][1])
+    calls = [call for call in fake.calls if call.path.endswith("/chat/completions")]
+    return refused, [RequestEvent(call.time - start, charge, call.status) for call in calls]
+
+
+# %% [markdown]
+# First, each worker with a limiter of its own. How many 429s depends on how the two processes'
+# retries interleave, so this output is not compared:
+
+# %% tags=["nbval-ignore-output"]
+alone_refused, alone_events = run_workers(store="")
+print("429s per worker, each with its own limiter:", alone_refused)
+
+# %% [markdown]
+# Then the same two workers, sharing one limit through Redis:
+
+# %%
+shared_refused, shared_events = run_workers(store=redis_server.url)
+print("429s per worker, one limit shared through Redis:", shared_refused)
+
+# %%
+plot_rate_limit_timeline(alone_events, 60, 1_000, 2.0, title="two workers, a limiter each")
+
+# %% [markdown]
+# Each worker's limiter let its first burst go (the whole bucket, it believes) and the provider
+# refused what the other had already spent. Shared, the two workers ride the limit together:
+
+# %%
+plot_rate_limit_timeline(shared_events, 60, 1_000, 2.0, title="two workers, one limit on Redis")
+
+# %% [markdown]
+# Measured with `python benchmarks/shared_limits.py` (4 processes × 8 threads against one
+# simulated provider over HTTP): per-process limiters collected hundreds of 429s a run, the shared
+# limiter none, at 95-96 % of the binding limit (the README has the figures).
+#
+# **When Redis goes away.** A rate limit protects the provider, so by default a shared limiter
+# that cannot reach Redis logs one warning line and limits locally, each worker to its share of
+# the rate, until Redis answers again (`on_unavailable="fail"` raises instead). A budget protects
+# money, so it fails closed: no call is sent unbudgeted. A wrong password or URL always raises, with
+# one message that says what to fix.
+#
+# `LLMClient` takes a shared limiter and budget like any other. Two workers on one budget: what
+# one spends, the other sees.
+
+# %%
+shared_limiter = RateLimiter(
+    requests_per_minute=500, tokens_per_minute=200_000, store=redis_server.url, name="gpt-5.4-mini"
+)
+shared_budget = TokenBudget(daily_limit=50_000, store=redis_server.url, name="class-of-30")
+another_worker = TokenBudget(daily_limit=50_000, store=redis_server.url, name="class-of-30")
+before = another_worker.status().day.tokens_used
+
+client = LLMClient(model="gpt-5.4-mini", limiter=shared_limiter, budget=shared_budget)
+reply = client.complete("What is a token bucket?", max_tokens=100, temperature=0)
+seen = another_worker.status().day.tokens_used - before
+print(f"this worker spent {reply.total_tokens} tokens; the other worker's budget saw {seen}")
+
+# %%
+redis_server.stop()
+
+# %% [markdown]
 # ## Key takeaways
 #
 # * Limits are per key on **requests and tokens** (input and output separately at Anthropic), refill
@@ -484,6 +629,8 @@ print(meter.text())
 # * Throttle on the client, on **both** requests and tokens, without sleeping under a lock; then
 #   429s become rare events instead of the way you find the limit.
 # * A budget must compare **calendar dates** in a time zone, reserve before the call, and persist.
+# * Many processes share one key's limit: a limiter per process multiplies it. Share the limiter
+#   and the budget through Redis (`store="redis://…"`), timed by Redis's clock.
 #
 # ## Exercises and next
 #
