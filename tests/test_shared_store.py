@@ -31,6 +31,7 @@ from shared_store_workers import (
 
 from course_helpers.budget import Reservation, TokenBudget
 from course_helpers.client import LLMClient
+from course_helpers.errors import BudgetExceededError
 from course_helpers.fake import FakeProvider
 from course_helpers.ratelimit import RateLimiter
 from course_helpers.shared_store import StoreConfigError, StoreUnavailableError
