@@ -261,8 +261,8 @@ def test_the_panel_has_text_html_and_the_machine_readable_form(ex99: dict[str, E
     bundle = result._repr_mimebundle_()
     assert set(bundle) == {"text/plain", "text/html", MIME_TYPE}
     lines = bundle["text/plain"].splitlines()
-    assert lines[0] == "❌ ex99_test: 0/2 checks passed"
-    assert lines[1] == "  ❌ is two — expected 2, got 3 Hint: return 2"
+    assert lines[0] == "[FAIL] ex99_test: 0/2 checks passed"
+    assert lines[1] == "  [FAIL] is two — expected 2, got 3 Hint: return 2"
     assert "&lt;b&gt;2&lt;/b&gt;" in bundle["text/html"]  # hints and messages are escaped
     assert bundle[MIME_TYPE] == {
         "exercise": "ex99_test",
@@ -276,7 +276,7 @@ def test_the_panel_has_text_html_and_the_machine_readable_form(ex99: dict[str, E
         ],
     }
     passed = check("ex99_test", 2)
-    assert passed.passed and str(passed).splitlines()[0] == "✅ ex99_test: all checks passed"
+    assert passed.passed and str(passed).splitlines()[0] == "[pass] ex99_test: all checks passed"
 
 
 def test_only_runs_the_named_checks_and_unknown_names_are_errors(
@@ -361,10 +361,24 @@ def test_exercises_are_current() -> None:
 def test_answer_says_correct_or_not_and_points_to_the_exercises() -> None:
     right = answer("q4", "c")
     assert right.correct is True
-    assert "ex08_rpm_vs_tpm" in repr(right) and repr(right).startswith("✅ q4: correct.")
+    assert "ex08_rpm_vs_tpm" in repr(right) and repr(right).startswith("[pass] q4: correct.")
     wrong = answer("q4", "A")
-    assert wrong.correct is False and repr(wrong).startswith("❌ q4: not quite")
+    assert wrong.correct is False and repr(wrong).startswith("[FAIL] q4: not quite")
     assert answer("q4", "").correct is None
     assert answer("q4", "z").correct is None
     with pytest.raises(KeyError, match="the questions are q1, q2, q3, q4, q5"):
         answer("q9", "a")
+
+
+def _has_emoji(text: str) -> bool:
+    """Whether ``text`` has a character from the symbol and emoji blocks many fonts lack."""
+    return any(0x2600 <= ord(c) <= 0x2BFF or ord(c) >= 0x1F000 for c in text)
+
+
+def test_panels_and_quiz_verdicts_use_marks_every_font_has(ex99: dict[str, Exercise]) -> None:
+    ex99["ex99_test"] = _exercise(Check("is two", _is_two, "return 2"))
+    for candidate in (2, 3):
+        result = check("ex99_test", candidate)
+        assert not _has_emoji(str(result)) and not _has_emoji(result._repr_html_())
+    for choice in ("", "z", "a", "b"):
+        assert not _has_emoji(str(answer("q4", choice)))

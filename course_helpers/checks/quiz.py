@@ -1,12 +1,14 @@
 """The module's knowledge check: five multiple-choice questions, answered with ``answer()``.
 
 >>> answer("q1", "b")  # doctest: +SKIP
-✅ q1: correct. Anthropic takes the system prompt as its own parameter ...
+[pass] q1: correct. Anthropic takes the system prompt as its own parameter ...
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+
+from course_helpers.checks.marks import FAILED, PASSED, UNANSWERED
 
 __all__ = ["QUESTIONS", "Question", "Verdict", "answer"]
 
@@ -127,18 +129,18 @@ def answer(question: str, choice: str) -> Verdict:
             question,
             picked,
             None,
-            f"⬜ {question}: not answered yet: put one of {letters} "
+            f"{UNANSWERED} {question}: not answered yet: put one of {letters} "
             "between the quotes and run the cell again.",
         )
     if picked not in item.choices:
         return Verdict(
-            question, picked, None, f"⬜ {question}: {choice!r} is not one of {letters}."
+            question, picked, None, f"{UNANSWERED} {question}: {choice!r} is not one of {letters}."
         )
     if picked == item.correct:
-        text = f"✅ {question}: correct. {item.explanation} Practise it: {practise}."
+        text = f"{PASSED} {question}: correct. {item.explanation} Practise it: {practise}."
         return Verdict(question, picked, True, text)
     text = (
-        f"❌ {question}: not quite: ({picked}) {item.choices[picked]} Think again, or work "
+        f"{FAILED} {question}: not quite: ({picked}) {item.choices[picked]} Think again, or work "
         f"through {practise}."
     )
     return Verdict(question, picked, False, text)

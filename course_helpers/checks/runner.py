@@ -15,6 +15,7 @@ from typing import Any
 from course_helpers.checks._support import prepare_clients, stop_simulations
 from course_helpers.checks.base import Check
 from course_helpers.checks.delegation import watching
+from course_helpers.checks.marks import FAILED, NOTE, PASSED
 from course_helpers.checks.registry import EXERCISES
 
 __all__ = ["MIME_TYPE", "CheckOutcome", "CheckResult", "check", "grade_namespace", "run_check"]
@@ -94,19 +95,19 @@ class CheckResult:
 
     def headline(self) -> str:
         verdict = "all checks passed" if self.passed else f"{self.score}/{self.total} checks passed"
-        mark = "✅" if self.passed else "❌"
+        mark = PASSED if self.passed else FAILED
         return f"{mark} {self.exercise_id}: {verdict}"
 
     def __str__(self) -> str:
         lines = [self.headline()]
         for outcome in self.results:
             if outcome.passed:
-                lines.append(f"  ✅ {outcome.name}")
+                lines.append(f"  {PASSED} {outcome.name}")
             else:
                 hint = f" Hint: {outcome.hint}" if outcome.hint else ""
-                lines.append(f"  ❌ {outcome.name} — {outcome.message}{hint}")
+                lines.append(f"  {FAILED} {outcome.name} — {outcome.message}{hint}")
         if self.delegates_to:
-            lines.append(f"  ⚠️ {self.delegation_notice()}")
+            lines.append(f"  {NOTE} {self.delegation_notice()}")
         return "\n".join(lines)
 
     def __repr__(self) -> str:
@@ -116,7 +117,7 @@ class CheckResult:
         colour = "#1a7f37" if self.passed else "#cf222e"
         rows = []
         for outcome in self.results:
-            mark = "✅" if outcome.passed else "❌"
+            mark = PASSED if outcome.passed else FAILED
             detail = ""
             if not outcome.passed:
                 detail = f"<div>{html.escape(outcome.message)}</div>"
@@ -130,7 +131,9 @@ class CheckResult:
         title = f" · {html.escape(self.title)}" if self.title else ""
         notice = ""
         if self.delegates_to:
-            notice = f"<div style='color:#9a6700'>⚠️ {html.escape(self.delegation_notice())}</div>"
+            notice = (
+                f"<div style='color:#9a6700'>{NOTE} {html.escape(self.delegation_notice())}</div>"
+            )
         return (
             f"<div style='border:2px solid {colour};border-radius:6px;padding:6px 10px'>"
             f"<div style='font-weight:bold;color:{colour}'>{html.escape(self.headline())}"

@@ -35,7 +35,7 @@
 # starts with a thinking block, an answer that finishes right at `max_tokens`, one stopped by a
 # stop sequence, and one cut by a tiny `max_tokens`. It compares your answers with what went over
 # the wire: the prompt and its role, the `max_tokens` each request carried, the exact texts, the
-# usage and the stop reasons. Each ❌ says what was expected, what happened, and gives a hint.
+# usage and the stop reasons. Each [FAIL] says what was expected, what happened, and gives a hint.
 
 # %%
 from dataclasses import dataclass
