@@ -14,6 +14,7 @@ import asyncio
 import logging
 import socket
 import threading
+import time
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -323,3 +324,19 @@ def test_fakeredis_runs_the_same_scripts_for_learners_without_redis_server() -> 
         with pytest.raises(BudgetExceededError, match="Daily budget reached"):
             budget.reserve(800)
         assert budget.status().day.tokens_used == 300
+
+
+def test_a_dead_workers_hold_expires_on_redis_time_and_a_late_settle_counts(
+    redis_url: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    budget = TokenBudget(daily_limit=1_000, store=redis_url, name=fresh_name(), reservation_ttl=0.3)
+    dead = budget.reserve(900)  # its worker "dies": never settled
+    with pytest.raises(BudgetExceededError):
+        budget.reserve(900)
+    time.sleep(0.35)  # at least the hold's lifetime: only a lower bound on time is relied on
+    late = budget.reserve(900)
+    late.settle(900, 0)
+    with caplog.at_level(logging.WARNING, logger="course_helpers.budget"):
+        overspend = dead.settle(300, 0)  # it was alive after all: counted in full, reported
+    assert overspend is not None and "outlived its reservation" in str(overspend)
+    assert budget.status().day.tokens_used == 1_200
