@@ -1,15 +1,9 @@
-"""Forced thread interleaving, so that a check catches a race every run rather than by luck.
+"""What the concurrency checks need to know about a candidate: its code and its locks.
 
-Under the GIL a check-then-act race in a learner's code almost never shows: a thread runs many
-lines before it is switched out. ``run_interleaved`` runs several threads in lockstep instead:
-every thread stops before each line of the candidate's own code and hands the turn to the next,
-so all of them read shared state before any of them writes it back. A thread that blocks (on
-the candidate's lock, in a sleep) keeps the turn from coming back; after ``patience`` seconds
-the others stop taking turns and run freely. That costs a correct, locked answer one
-``patience`` and cannot let a lock-free one off: its threads never block before they race.
-
-``sleeps_holding_a_lock`` watches one thread for the other concurrency defect: waiting (in
-``time.sleep`` or on a condition) while one of the candidate's locks is held.
+``candidate_files`` names the source files of a candidate's own code (the code the forced
+interleaving of ``_least_progress`` steps through, line by line). ``candidate_locks`` finds the
+locks an instance can use, and ``sleeps_holding_a_lock`` watches one thread for the other
+concurrency defect: waiting (in ``time.sleep`` or on a condition) while one of them is held.
 """
 
 from __future__ import annotations
@@ -18,15 +12,12 @@ import inspect
 import sys
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from types import CodeType, FrameType
 from typing import Any, Literal
 
-__all__ = ["candidate_files", "candidate_locks", "run_interleaved", "sleeps_holding_a_lock"]
-
-PATIENCE = 0.25
-"""Seconds a thread waits for its turn before deciding the holder is blocked (a lock, a sleep)."""
+__all__ = ["candidate_files", "candidate_locks", "sleeps_holding_a_lock"]
 
 ProfileEvent = Literal["call", "return", "c_call", "c_return", "c_exception"]
 
@@ -48,109 +39,6 @@ def candidate_files(candidate: object) -> set[str]:
     return {
         function.__code__.co_filename for function in functions if hasattr(function, "__code__")
     }
-
-
-class _Lockstep:
-    """Turns handed round-robin among ``parties`` threads, until one of them blocks."""
-
-    def __init__(self, parties: int, patience: float) -> None:
-        self._cond = threading.Condition()
-        self._active = list(range(parties))
-        self._turn = 0
-        self._patience = patience
-        self.free = False  # set once a thread blocked: from then on nobody waits for a turn
-
-    def _pass_on(self, me: int) -> None:
-        if self._turn == me and self._active:
-            index = self._active.index(me) if me in self._active else -1
-            self._turn = self._active[(index + 1) % len(self._active)]
-            self._cond.notify_all()
-
-    def pause(self, me: int) -> None:
-        """Called before each candidate line of thread ``me``: let the next thread run one."""
-        with self._cond:
-            if self.free:
-                return
-            self._pass_on(me)
-            deadline = time.monotonic() + self._patience
-            while self._turn != me and not self.free:
-                left = deadline - time.monotonic()
-                if left <= 0:  # the holder is blocked: in a lock, a sleep, or gone
-                    self.release()
-                    return
-                self._cond.wait(left)
-
-    def leave(self, me: int) -> None:
-        with self._cond:
-            self._pass_on(me)
-            if me in self._active:
-                self._active.remove(me)
-            if not self._active:
-                self.free = True
-            self._cond.notify_all()
-
-    def release(self) -> None:
-        """Stop the lockstep: every thread runs freely (callers may hold the condition)."""
-        with self._cond:
-            self.free = True
-            self._cond.notify_all()
-
-
-def run_interleaved(
-    tasks: list[Callable[[], None]],
-    files: set[str],
-    *,
-    timeout: float,
-    patience: float = PATIENCE,
-) -> list[threading.Thread]:
-    """Run ``tasks`` in threads that take turns line by line through the code in ``files``.
-
-    Returns the threads once all have finished or ``timeout`` seconds have passed (a stuck
-    candidate leaves its thread running, released from the lockstep). A task's exceptions are
-    its own business: wrap it to record them.
-    """
-    lockstep = _Lockstep(len(tasks), patience)
-    start = threading.Barrier(len(tasks))
-
-    def tracer(me: int) -> Callable[[FrameType, str, Any], Any]:
-        def local(frame: FrameType, event: str, arg: Any) -> Any:
-            if event == "line":
-                lockstep.pause(me)
-            return local
-
-        def on_call(frame: FrameType, event: str, arg: Any) -> Any:
-            if lockstep.free or frame.f_code.co_filename not in files:
-                return None  # the candidate's own code only: not the SDKs, not this module
-            return local
-
-        return on_call
-
-    def runner(me: int, task: Callable[[], None]) -> None:
-        previous = sys.gettrace()
-        try:
-            start.wait(timeout)
-            sys.settrace(tracer(me))
-            task()
-        except threading.BrokenBarrierError:
-            pass
-        finally:
-            sys.settrace(previous)
-            lockstep.leave(me)
-
-    threads = [
-        threading.Thread(target=runner, args=(me, task), daemon=True, name=f"interleaved {me}")
-        for me, task in enumerate(tasks)
-    ]
-    for thread in threads:
-        thread.start()
-    deadline = time.monotonic() + timeout
-    try:
-        for thread in threads:
-            thread.join(max(0.0, deadline - time.monotonic()))
-    finally:
-        lockstep.release()
-        start.abort()
-    return threads
 
 
 def _locks_in(value: object) -> Iterator[Any]:
