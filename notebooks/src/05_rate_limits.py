@@ -592,7 +592,8 @@ plot_rate_limit_timeline(shared_events, 60, 1_000, 2.0, title="two workers, one 
 # %% [markdown]
 # Measured with `python benchmarks/shared_limits.py` (4 processes × 8 threads against one
 # simulated provider over HTTP): per-process limiters collected hundreds of 429s a run, the shared
-# limiter none, at 95-96 % of the binding limit (the README has the figures).
+# limiter none, at 95-97 % of the binding limit when the machine kept up (the README has every
+# run).
 #
 # **When Redis goes away.** A rate limit protects the provider, so by default a shared limiter
 # that cannot reach Redis logs one warning line and limits locally, each worker to its share of
