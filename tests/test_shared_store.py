@@ -340,3 +340,16 @@ def test_a_dead_workers_hold_expires_on_redis_time_and_a_late_settle_counts(
         overspend = dead.settle(300, 0)  # it was alive after all: counted in full, reported
     assert overspend is not None and "outlived its reservation" in str(overspend)
     assert budget.status().day.tokens_used == 1_200
+
+
+def test_while_redis_is_down_each_worker_limits_itself_to_its_share(own_redis: LocalRedis) -> None:
+    name = fresh_name()
+    # 8 requests per 10 minutes: nothing refills while the test runs.
+    first, second = (RateLimiter(8, period=600.0, store=own_redis.url, name=name) for _ in "ab")
+    first.acquire()
+    second.acquire()
+    first.acquire()  # 5 left, shared by 2 workers
+    own_redis.kill()
+    granted = sum(first.try_acquire() for _ in range(5))
+    assert not first.shared
+    assert granted == 2  # its half of the 5 left, not all 5: the other worker has its half

@@ -369,9 +369,10 @@ class RedisRateLimiter(RateLimiter):
     def _fallback_levels(self, local: RateLimiter) -> tuple[float, float]:
         """What the fallback left, scaled back to the whole limit: the shared buckets' new cap."""
         share = max(1, self._last.workers)
-        levels = local.available()
-        return tuple(  # type: ignore[return-value]
-            -1.0 if level is None else max(0.0, level) * share for level in levels
+        requests, tokens = local.available()
+        return (
+            -1.0 if requests is None else max(0.0, requests) * share,
+            -1.0 if tokens is None else max(0.0, tokens) * share,
         )
 
     def _local(self) -> RateLimiter:
