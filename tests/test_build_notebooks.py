@@ -12,7 +12,7 @@ import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tools"))
-from build_notebooks import build, check, merge_streams, parse  # noqa: E402
+from build_notebooks import JUPYTEXT, build, check, merge_streams, parse  # noqa: E402
 
 SOURCE = """\
 # %% [markdown]
@@ -22,9 +22,8 @@ SOURCE = """\
 # %xmode Minimal
 raise ValueError("shown on purpose")
 
-# %%
-# %%node
-console.log("a cell magic's body stays as written");
+# %% language="node"
+# console.log("a cell magic's body is commented in the source");
 """
 
 
@@ -34,7 +33,9 @@ def test_a_source_is_read_as_jupytext_reads_it() -> None:
     assert cells[0].source == "# A title"
     assert cells[1].metadata == {"tags": ["raises-exception"]}
     assert cells[1].source.splitlines()[0] == "%xmode Minimal"  # magics uncommented
-    assert cells[2].source == '%%node\nconsole.log("a cell magic\'s body stays as written");'
+    assert (
+        cells[2].source == '%%node\nconsole.log("a cell magic\'s body is commented in the source");'
+    )
     assert all("lines_to_next_cell" not in cell.metadata for cell in cells)
 
 
@@ -43,7 +44,8 @@ def test_a_source_is_read_as_jupytext_reads_it() -> None:
 )
 def test_every_source_is_jupytexts_own_percent_format(source: Path) -> None:
     text = source.read_text(encoding="utf-8")
-    assert jupytext.writes(jupytext.reads(text, fmt="py:percent"), fmt="py:percent") == text
+    notebook = jupytext.reads(text, fmt="py:percent", config=JUPYTEXT)
+    assert jupytext.writes(notebook, fmt="py:percent", config=JUPYTEXT) == text
 
 
 def _tree(tmp_path: Path, source: str) -> Path:

@@ -9,8 +9,8 @@ Each ``notebooks/src/NN_topic.py`` is a notebook in "percent" format::
     # %% tags=["raises-exception"]
     client.chat.completions.create(model="no-such-model", messages=[])
 
-the format jupytext reads and writes (jupytext parses it here; a cell magic such as ``%%node``
-keeps its body uncommented, as jupytext writes it). This script turns it into
+the format jupytext reads and writes (jupytext parses it here; a ``%%node`` cell is
+``# %% language="node"`` with its body commented, see ``parse``). This script turns it into
 ``notebooks/NN_topic.ipynb`` with stable cell ids, executes it offline in a fresh kernel
 (the simulated provider, zero latency, as nbval will) and saves the outputs, which nbval then
 compares on every ``make test``. Usage::
@@ -33,6 +33,7 @@ from pathlib import Path
 
 import jupytext
 import nbformat
+from jupytext.config import JupytextConfiguration
 from nbclient import NotebookClient
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -51,9 +52,17 @@ KEYS = ("OPENAI_API_KEY", "ANTHROPIC_API_KEY")
 _LAYOUT_KEYS = ("lines_to_next_cell", "lines_to_end_of_cell_marker")
 
 
+# jupytext.toml says the same, for jupytext in JupyterLab or on the command line.
+JUPYTEXT = JupytextConfiguration(custom_cell_magics="node")
+
+
 def parse(source: str) -> list[nbformat.NotebookNode]:
-    """Cells of a percent-format source, as jupytext reads them (tags and other metadata kept)."""
-    cells = jupytext.reads(source, fmt="py:percent").cells
+    """Cells of a percent-format source, as jupytext reads them (tags and other metadata kept).
+
+    A ``%%node`` cell is written ``# %% language="node"`` with its body commented, as jupytext
+    writes cell magics it is told about, so every source stays valid Python for ruff.
+    """
+    cells = jupytext.reads(source, fmt="py:percent", config=JUPYTEXT).cells
     for cell in cells:
         for key in _LAYOUT_KEYS:
             cell.metadata.pop(key, None)

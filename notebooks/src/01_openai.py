@@ -565,60 +565,57 @@ except openai.NotFoundError as exc:
 # The module's authentication and basic request, as it prints them (top-level `await` works because
 # the cell is an ES module):
 
-# %%
-# %%node
-import OpenAI from 'openai';
-
-const client = new OpenAI({
-  apiKey: process.env.OPENAI_API_KEY
-});
-
-const response = await client.chat.completions.create({
-    model: "gpt-4o",
-    messages: [
-        { role: "system", content: "You are a helpful assistant." },
-        { role: "user", content: "Explain API integration in one sentence." }
-    ],
-    temperature: 0.7,
-    max_tokens: 150
-});
-
-console.log(response.choices[0].message.content);
+# %% language="node"
+# import OpenAI from 'openai';
+#
+# const client = new OpenAI({
+#   apiKey: process.env.OPENAI_API_KEY
+# });
+#
+# const response = await client.chat.completions.create({
+#     model: "gpt-4o",
+#     messages: [
+#         { role: "system", content: "You are a helpful assistant." },
+#         { role: "user", content: "Explain API integration in one sentence." }
+#     ],
+#     temperature: 0.7,
+#     max_tokens: 150
+# });
+#
+# console.log(response.choices[0].message.content);
 
 # %% [markdown]
 # The same shape as Python: one object of parameters instead of keyword arguments. `new OpenAI()`
 # with no options reads `OPENAI_API_KEY` itself, and the response carries the same fields:
 
-# %%
-# %%node
-import OpenAI from "openai";
-
-const client = new OpenAI();
-const response = await client.chat.completions.create({
-  model: "gpt-5.4-mini",
-  messages: [
-    { role: "developer", content: "Answer in one word." },
-    { role: "user", content: "What is the capital of France?" },
-  ],
-  max_completion_tokens: 100,
-});
-console.log(response.choices[0].message.content, response.choices[0].finish_reason);
-console.log(response.usage.prompt_tokens, "in +", response.usage.completion_tokens, "out");
+# %% language="node"
+# import OpenAI from "openai";
+#
+# const client = new OpenAI();
+# const response = await client.chat.completions.create({
+#   model: "gpt-5.4-mini",
+#   messages: [
+#     { role: "developer", content: "Answer in one word." },
+#     { role: "user", content: "What is the capital of France?" },
+#   ],
+#   max_completion_tokens: 100,
+# });
+# console.log(response.choices[0].message.content, response.choices[0].finish_reason);
+# console.log(response.usage.prompt_tokens, "in +", response.usage.completion_tokens, "out");
 
 # %% [markdown]
 # Errors are classes on the default export, with the same statuses as in Python:
 
-# %%
-# %%node
-import OpenAI from "openai";
-
-const client = new OpenAI();
-try {
-  await client.chat.completions.create({ model: "gpt-9-ultra", messages: [{ role: "user", content: "Hi" }] });
-} catch (err) {
-  if (err instanceof OpenAI.NotFoundError) console.log(err.status, err.code, err.message);
-  else throw err;
-}
+# %% language="node"
+# import OpenAI from "openai";
+#
+# const client = new OpenAI();
+# try {
+#   await client.chat.completions.create({ model: "gpt-9-ultra", messages: [{ role: "user", content: "Hi" }] });
+# } catch (err) {
+#   if (err instanceof OpenAI.NotFoundError) console.log(err.status, err.code, err.message);
+#   else throw err;
+# }
 
 # %% [markdown]
 # ## Key takeaways

@@ -593,92 +593,88 @@ print("context window:", info.max_input_tokens, "| max output:", info.max_tokens
 # The module's authentication and request, as it prints them. Like the Python version, it fails
 # with the retired model's 404 (the magic shows the error's first line, not Node's stack dump):
 
-# %% tags=["raises-exception"]
-# %%node
-import Anthropic from '@anthropic-ai/sdk';
-
-const client = new Anthropic({
-  apiKey: process.env.ANTHROPIC_API_KEY
-});
-
-const response = await client.messages.create({
-    model: "claude-3-5-sonnet-20241022",
-    max_tokens: 1024,
-    system: "You are a helpful assistant.",
-    messages: [
-        { role: "user", content: "Explain API integration in one sentence." }
-    ]
-});
-
-console.log(response.content[0].text);
+# %% tags=["raises-exception"] language="node"
+# import Anthropic from '@anthropic-ai/sdk';
+#
+# const client = new Anthropic({
+#   apiKey: process.env.ANTHROPIC_API_KEY
+# });
+#
+# const response = await client.messages.create({
+#     model: "claude-3-5-sonnet-20241022",
+#     max_tokens: 1024,
+#     system: "You are a helpful assistant.",
+#     messages: [
+#         { role: "user", content: "Explain API integration in one sentence." }
+#     ]
+# });
+#
+# console.log(response.content[0].text);
 
 # %% [markdown]
 # The same snippet with the current model that the 404 names:
 
-# %%
-# %%node
-import Anthropic from '@anthropic-ai/sdk';
-
-const client = new Anthropic({
-  apiKey: process.env.ANTHROPIC_API_KEY
-});
-
-const response = await client.messages.create({
-    model: "claude-sonnet-5-5",
-    max_tokens: 1024,
-    system: "You are a helpful assistant.",
-    messages: [
-        { role: "user", content: "Explain API integration in one sentence." }
-    ]
-});
-
-console.log(response.content[0].text);
+# %% language="node"
+# import Anthropic from '@anthropic-ai/sdk';
+#
+# const client = new Anthropic({
+#   apiKey: process.env.ANTHROPIC_API_KEY
+# });
+#
+# const response = await client.messages.create({
+#     model: "claude-sonnet-5-5",
+#     max_tokens: 1024,
+#     system: "You are a helpful assistant.",
+#     messages: [
+#         { role: "user", content: "Explain API integration in one sentence." }
+#     ]
+# });
+#
+# console.log(response.content[0].text);
 
 # %% [markdown]
 # The Node SDK has the same rules as the Python one: `max_tokens` required, `system` separate,
 # `content` a list of blocks (join the text blocks), `countTokens` before you send. `new Anthropic()`
 # with no options reads `ANTHROPIC_API_KEY` itself:
 
-# %%
-# %%node
-import Anthropic from "@anthropic-ai/sdk";
-
-const client = new Anthropic();
-const message = await client.messages.create({
-  model: "claude-haiku-5-5",
-  max_tokens: 200,                                              // required
-  system: "Answer in one word.",                                // not a message
-  messages: [{ role: "user", content: "What is the capital of France?" }],
-  stop_sequences: ["\n\n"],
-});
-const text = message.content
-  .filter((block) => block.type === "text")
-  .map((block) => block.text)
-  .join("");
-console.log(text, message.stop_reason, message.stop_sequence);
-console.log(message.usage.input_tokens, "in +", message.usage.output_tokens, "out");
-
-const { input_tokens } = await client.messages.countTokens({
-  model: "claude-haiku-5-5",
-  messages: [{ role: "user", content: "What is the capital of France?" }],
-});
-console.log("countTokens:", input_tokens);
+# %% language="node"
+# import Anthropic from "@anthropic-ai/sdk";
+#
+# const client = new Anthropic();
+# const message = await client.messages.create({
+#   model: "claude-haiku-5-5",
+#   max_tokens: 200,                                              // required
+#   system: "Answer in one word.",                                // not a message
+#   messages: [{ role: "user", content: "What is the capital of France?" }],
+#   stop_sequences: ["\n\n"],
+# });
+# const text = message.content
+#   .filter((block) => block.type === "text")
+#   .map((block) => block.text)
+#   .join("");
+# console.log(text, message.stop_reason, message.stop_sequence);
+# console.log(message.usage.input_tokens, "in +", message.usage.output_tokens, "out");
+#
+# const { input_tokens } = await client.messages.countTokens({
+#   model: "claude-haiku-5-5",
+#   messages: [{ role: "user", content: "What is the capital of France?" }],
+# });
+# console.log("countTokens:", input_tokens);
 
 # %% [markdown]
 # Errors carry the full envelope, as in Python (`err.error.error.message`):
 
-# %%
-# %%node
-import Anthropic from "@anthropic-ai/sdk";
-
-const client = new Anthropic();
-try {
-  await client.messages.create({ model: "claude-3-5-sonnet-20241022", max_tokens: 50,
-                                 messages: [{ role: "user", content: "Hi" }] });
-} catch (err) {
-  if (err instanceof Anthropic.NotFoundError) console.log(err.status, err.error.error.message);
-  else throw err;
-}
+# %% language="node"
+# import Anthropic from "@anthropic-ai/sdk";
+#
+# const client = new Anthropic();
+# try {
+#   await client.messages.create({ model: "claude-3-5-sonnet-20241022", max_tokens: 50,
+#                                  messages: [{ role: "user", content: "Hi" }] });
+# } catch (err) {
+#   if (err instanceof Anthropic.NotFoundError) console.log(err.status, err.error.error.message);
+#   else throw err;
+# }
 
 # %% [markdown]
 # ## Key takeaways

@@ -147,46 +147,44 @@ print("\nusage:", usage.prompt_tokens, "in +", usage.completion_tokens, "out")
 # %%
 # %load_ext course_helpers.node_magic
 
-# %%
-# %%node
-import OpenAI from 'openai';
-
-const client = new OpenAI({ apiKey: process.env.OPENAI_API_KEY });
-
-const stream = await client.chat.completions.create({
-    model: "gpt-4o",
-    messages: [{ role: "user", content: "Write a short poem" }],
-    stream: true
-});
-
-for await (const chunk of stream) {
-    const content = chunk.choices[0]?.delta?.content || '';
-    process.stdout.write(content);
-}
+# %% language="node"
+# import OpenAI from 'openai';
+#
+# const client = new OpenAI({ apiKey: process.env.OPENAI_API_KEY });
+#
+# const stream = await client.chat.completions.create({
+#     model: "gpt-4o",
+#     messages: [{ role: "user", content: "Write a short poem" }],
+#     stream: true
+# });
+#
+# for await (const chunk of stream) {
+#     const content = chunk.choices[0]?.delta?.content || '';
+#     process.stdout.write(content);
+# }
 
 # %% [markdown]
 # Its optional chaining, `chunk.choices[0]?.delta?.content`, is safer than the Python loop: with
 # `include_usage` on, the usage chunk's empty `choices` gives `undefined`, not an error. The same
 # loop with usage switched on, and the usage read where it arrives:
 
-# %%
-# %%node
-import OpenAI from 'openai';
-
-const client = new OpenAI({ apiKey: process.env.OPENAI_API_KEY });
-
-const stream = await client.chat.completions.create({
-    model: "gpt-4o",
-    messages: [{ role: "user", content: "Count from 1 to 10" }],
-    stream: true,
-    stream_options: { include_usage: true }
-});
-
-for await (const chunk of stream) {
-    const content = chunk.choices[0]?.delta?.content || '';
-    process.stdout.write(content);
-    if (chunk.usage) console.log("\nusage:", chunk.usage.prompt_tokens, "in +", chunk.usage.completion_tokens, "out");
-}
+# %% language="node"
+# import OpenAI from 'openai';
+#
+# const client = new OpenAI({ apiKey: process.env.OPENAI_API_KEY });
+#
+# const stream = await client.chat.completions.create({
+#     model: "gpt-4o",
+#     messages: [{ role: "user", content: "Count from 1 to 10" }],
+#     stream: true,
+#     stream_options: { include_usage: true }
+# });
+#
+# for await (const chunk of stream) {
+#     const content = chunk.choices[0]?.delta?.content || '';
+#     process.stdout.write(content);
+#     if (chunk.usage) console.log("\nusage:", chunk.usage.prompt_tokens, "in +", chunk.usage.completion_tokens, "out");
+# }
 
 # %% [markdown]
 # ### OpenAI's `stream()` helper
@@ -334,45 +332,43 @@ with claude.messages.stream(
 # The module's Node.js version listens for `text` events and then awaits the final message. With
 # the retired model it fails the same way:
 
-# %% tags=["raises-exception"]
-# %%node
-import Anthropic from '@anthropic-ai/sdk';
-
-const client = new Anthropic({ apiKey: process.env.ANTHROPIC_API_KEY });
-
-const stream = client.messages.stream({
-    model: "claude-3-5-sonnet-20241022",
-    max_tokens: 1024,
-    messages: [{ role: "user", content: "Write a short poem" }]
-});
-
-stream.on('text', (text) => {
-    process.stdout.write(text);
-});
-
-const finalMessage = await stream.finalMessage();
+# %% tags=["raises-exception"] language="node"
+# import Anthropic from '@anthropic-ai/sdk';
+#
+# const client = new Anthropic({ apiKey: process.env.ANTHROPIC_API_KEY });
+#
+# const stream = client.messages.stream({
+#     model: "claude-3-5-sonnet-20241022",
+#     max_tokens: 1024,
+#     messages: [{ role: "user", content: "Write a short poem" }]
+# });
+#
+# stream.on('text', (text) => {
+#     process.stdout.write(text);
+# });
+#
+# const finalMessage = await stream.finalMessage();
 
 # %% [markdown]
 # and works with the current model; `finalMessage` holds the whole message with its usage:
 
-# %%
-# %%node
-import Anthropic from '@anthropic-ai/sdk';
-
-const client = new Anthropic({ apiKey: process.env.ANTHROPIC_API_KEY });
-
-const stream = client.messages.stream({
-    model: "claude-sonnet-5-5",
-    max_tokens: 1024,
-    messages: [{ role: "user", content: "Write a short poem" }]
-});
-
-stream.on('text', (text) => {
-    process.stdout.write(text);
-});
-
-const finalMessage = await stream.finalMessage();
-console.log("\n" + finalMessage.stop_reason, finalMessage.usage.output_tokens, "tokens out");
+# %% language="node"
+# import Anthropic from '@anthropic-ai/sdk';
+#
+# const client = new Anthropic({ apiKey: process.env.ANTHROPIC_API_KEY });
+#
+# const stream = client.messages.stream({
+#     model: "claude-sonnet-5-5",
+#     max_tokens: 1024,
+#     messages: [{ role: "user", content: "Write a short poem" }]
+# });
+#
+# stream.on('text', (text) => {
+#     process.stdout.write(text);
+# });
+#
+# const finalMessage = await stream.finalMessage();
+# console.log("\n" + finalMessage.stop_reason, finalMessage.usage.output_tokens, "tokens out");
 
 # %% [markdown]
 # ## 4. Async streaming
