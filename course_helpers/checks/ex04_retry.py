@@ -12,10 +12,15 @@ from __future__ import annotations
 
 import math
 import statistics
+import sys
+import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from types import FrameType
 from typing import Any
 
+from course_helpers.checks._interleave import ProfileEvent
 from course_helpers.checks._sdk_errors import http_date, raised, with_headers
 from course_helpers.checks._support import OPENAI_MODEL, openai_client, simulated
 from course_helpers.checks.base import DEFAULT_TIMEOUT, Check, Exercise, describe, expect
@@ -25,7 +30,6 @@ __all__ = ["EXERCISE", "Timeline"]
 RetryCall = Callable[..., Any]
 _ASK: Any = [{"role": "user", "content": "Say hello"}]
 _NO_DEFAULT_WAIT = {"fault_retry_after": None}
-_REAL_GAP = 0.1  # seconds of real time between attempts, with nothing slept, that give it away
 
 
 class _SleptForReal(BaseException):
@@ -40,13 +44,15 @@ class Timeline:
 
     ``gaps[0]`` is what was slept before the first attempt, ``gaps[i]`` what was slept after
     attempt ``i``: the wait before the next attempt, or a useless wait after the last one.
+    ``waited_for_real`` is set by ``watching_real_waits`` when the candidate waits in real
+    time (``time.sleep``, an event or a condition) instead of through the injected ``sleep``.
     """
 
     def __init__(self, *, injected: bool = True) -> None:
         self.injected = injected  # False: the candidate sleeps for real, with its own default
         self.gaps = [0.0]
         self.calls = 0
-        self._ended = time.monotonic()
+        self.waited_for_real = False
 
     @property
     def attempts(self) -> int:
@@ -62,14 +68,12 @@ class Timeline:
 
     def attempt(self) -> None:
         """Called at the start of each attempt."""
-        real = time.monotonic() - self._ended
-        if self.injected and self.attempts and self.gaps[-1] == 0 and real >= _REAL_GAP:
+        if self.injected and self.waited_for_real:
             raise _SleptForReal
         self.gaps.append(0.0)
 
     def ended(self) -> None:
         """Called at the end of each attempt."""
-        self._ended = time.monotonic()
 
     @property
     def waits(self) -> list[float]:
@@ -114,10 +118,43 @@ class Raiser:
             self.timeline.ended()
 
 
+_REAL_WAITS = (threading.Event.wait.__code__, threading.Condition.wait.__code__)
+
+
+@contextmanager
+def watching_real_waits(timeline: Timeline | None) -> Iterator[None]:
+    """Mark ``timeline`` when this thread waits in real time: ``time.sleep`` (a C call) or an
+    event's or condition's ``wait``. Exact, unlike timing the gap between attempts, which a
+    short random wait slips under and a busy machine stretches. The hook it replaces (the
+    delegation watch) keeps seeing every event."""
+    if timeline is None or not timeline.injected:
+        yield
+        return
+    previous = sys.getprofile()
+    real_sleep = time.sleep
+
+    def hook(frame: FrameType, event: ProfileEvent, arg: Any) -> None:
+        if previous is not None:
+            previous(frame, event, arg)
+        if (event == "c_call" and (arg is real_sleep or arg is time.sleep)) or (
+            event == "call" and frame.f_code in _REAL_WAITS
+        ):
+            timeline.waited_for_real = True
+
+    sys.setprofile(hook)
+    try:
+        yield
+    finally:
+        sys.setprofile(previous)
+
+
 def _run(retry_call: RetryCall, fn: Callable[[], Any], **options: Any) -> tuple[Any, Any]:
     """``retry_call(fn, **options)``: (its result, the exception it raised)."""
+    injected = getattr(options.get("sleep"), "__self__", None)
+    timeline = injected if isinstance(injected, Timeline) else None
     try:
-        return retry_call(fn, **options), None
+        with watching_real_waits(timeline):
+            return retry_call(fn, **options), None
     except NotImplementedError:
         raise
     except _SleptForReal:

@@ -66,10 +66,30 @@ def _acquire(limiter: Any, tokens: int, grants: _Grants) -> None:
     grants.tokens.append(tokens)
 
 
+PHASE_TRIES = 20
+
+
+def _into_a_window(limiter: Any, tokens: int, grants: _Grants, period: float) -> None:
+    """One acquire, then half a ``period`` idle, so that the next burst starts well inside a
+    window that acquire opened: where a fixed window resets mid-burst and shows itself.
+
+    A machine that oversleeps (past 0.8 of a period) may let that window close first: then
+    wait out a whole period, so the next acquire surely opens a new window, and try again.
+    """
+    for _ in range(PHASE_TRIES):
+        asked = time.monotonic()
+        _acquire(limiter, tokens, grants)
+        time.sleep(period / 2)
+        if time.monotonic() - asked <= 0.8 * period:
+            return
+        time.sleep(max(0.0, grants.after[-1] + period - time.monotonic()))
+
+
 def _sequence(
     limiter: Any, plan: list[tuple[str, float]], tokens: int, ideal: float, timeout: float
 ) -> _Grants:
-    """Run ``plan`` (("idle", seconds) or ("burst", count)) in a thread; stop a stalled burst.
+    """Run ``plan`` (("idle", seconds), ("phase", period) or ("burst", count)) in a thread;
+    stop a stalled burst.
 
     A burst of ``count`` acquires should take ``ideal`` seconds at most (its bucket starts full);
     one that takes 3x that plus BURST_GRACE is wasting capacity.
@@ -82,6 +102,9 @@ def _sequence(
                 for step, amount in plan:
                     if step == "idle":
                         time.sleep(amount)
+                        continue
+                    if step == "phase":
+                        _into_a_window(limiter, tokens, grants, amount)
                         continue
                     started = time.monotonic()
                     for _ in range(int(amount)):
@@ -133,10 +156,10 @@ def _check_bucket(limiter_class: LimiterClass, *, by_tokens: bool) -> None:
     rpm, tpm = (1000, limit * size) if by_tokens else (limit, 1_000_000)
     kind = f"tpm={tpm}" if by_tokens else f"rpm={rpm}"
     limiter = limiter_class(rpm, tpm, period=SHORT)
-    # One request, then half a period idle: a fixed window that started with that request
-    # would reset in the middle of the next burst (the idle may overshoot by half a period).
-    # Then two periods idle: a bucket without a cap would have banked two bucketfuls.
-    plan = [("burst", 1), ("idle", 0.5 * SHORT), ("burst", 10), ("idle", 2 * SHORT), ("burst", 10)]
+    # One request, then half a period idle (tried again if the machine oversleeps): a fixed
+    # window that started with that request resets in the middle of the next burst. Then two
+    # periods idle: a bucket without a cap would have banked two bucketfuls.
+    plan = [("phase", SHORT), ("burst", 10), ("idle", 2 * SHORT), ("burst", 10)]
     ideal = 5 * SHORT / limit  # 10 from a full bucket of 5: 5 refills
     grants = _sequence(limiter, plan, size, ideal, timeout=2.0)
     if isinstance(grants.error, NotImplementedError):
