@@ -66,7 +66,7 @@ NBVAL_ENV := env -u OPENAI_API_KEY -u ANTHROPIC_API_KEY COURSE_MODE=offline COUR
 notebooks: $(STAMP) $(NODE_STAMP)
 	$(NBVAL_ENV) $(BIN)/python -m pytest -q -p no:cacheprovider -n 2 --dist loadfile \
 	  --nbval --nbval-current-env --nbval-cell-timeout=120 \
-	  --nbval-sanitize-with notebooks/sanitize.cfg notebooks solutions
+	  --nbval-sanitize-with tests/nbval_sanitize.cfg notebooks solutions
 
 test: lint typecheck generated unit notebooks
 

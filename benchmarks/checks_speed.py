@@ -1,7 +1,7 @@
 """How long ``check()`` takes for each exercise on its solution (issue 10: at most 5 s each).
 
-The solution's code cells (``solutions/src``, minus ``setup()`` and ``check(...)`` calls) are run
-in this process, as ``tests/test_checks.py`` does, then ``check(exercise, target)`` is timed
+The solution's code cells (``sources/solutions``, minus ``setup()`` and ``check(...)`` calls) are
+run in this process, as ``tests/test_checks.py`` does, then ``check(exercise, target)`` is timed
 ``--runs`` times and the median, min and max printed. Importing the SDKs (which ``check()`` does
 once, before its first clock starts) is timed apart and not in any exercise's figure. The run is
 offline: no key is read and nothing leaves the machine. ``--no-watch`` turns off the reference
@@ -51,7 +51,7 @@ def _skipped(node: ast.stmt) -> bool:
 
 def solution_target(exercise_id: str) -> Any:
     """The object the solution notebook defines for ``exercise_id``'s checks."""
-    source = (ROOT / "solutions" / "src" / f"{exercise_id}.py").read_text(encoding="utf-8")
+    source = (ROOT / "sources" / "solutions" / f"{exercise_id}.py").read_text(encoding="utf-8")
     module = types.ModuleType(f"notebook_{exercise_id}")
     sys.modules[module.__name__] = module  # dataclasses look their module up
     for cell in parse(source):

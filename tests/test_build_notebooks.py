@@ -40,7 +40,7 @@ def test_a_source_is_read_as_jupytext_reads_it() -> None:
 
 
 @pytest.mark.parametrize(
-    "source", sorted([*ROOT.glob("notebooks/src/*.py"), *ROOT.glob("solutions/src/*.py")])
+    "source", sorted(ROOT.glob("sources/*/*.py"))
 )
 def test_every_source_is_jupytexts_own_percent_format(source: Path) -> None:
     text = source.read_text(encoding="utf-8")
@@ -49,14 +49,15 @@ def test_every_source_is_jupytexts_own_percent_format(source: Path) -> None:
 
 
 def _tree(tmp_path: Path, source: str) -> Path:
-    (tmp_path / "notebooks" / "src").mkdir(parents=True)
-    (tmp_path / "notebooks" / "src" / "01_demo.py").write_text(source, encoding="utf-8")
+    (tmp_path / "sources" / "notebooks").mkdir(parents=True)
+    (tmp_path / "notebooks").mkdir()
+    (tmp_path / "sources" / "notebooks" / "01_demo.py").write_text(source, encoding="utf-8")
     return tmp_path
 
 
 def test_the_staleness_check_sees_text_tags_and_metadata(tmp_path: Path) -> None:
     root = _tree(tmp_path, SOURCE)
-    source = root / "notebooks" / "src" / "01_demo.py"
+    source = root / "sources" / "notebooks" / "01_demo.py"
     build("01_demo", execute=False, root=root)
     assert check(root=root) == []
     notebook = nbformat.read(root / "notebooks" / "01_demo.ipynb", as_version=4)

@@ -1,6 +1,6 @@
 """Proof that the exercise checks discriminate, and tests of the check machinery.
 
-For every exercise: every check passes on the solution (the code in ``solutions/src``), every
+For every exercise: every check passes on the solution (the code in ``sources/solutions``), every
 check fails on the stub ``tools/make_exercises.py`` generates from it, and each plausible wrong
 answer fails at least the checks it is meant to be caught by. No kernels: the solutions' code
 cells are executed here, minus their ``setup()`` and ``check(...)`` calls.
@@ -58,7 +58,7 @@ def _calls_skipped(node: ast.stmt) -> bool:
 
 def namespace_of(exercise_id: str, *, stub: bool = False) -> dict[str, Any]:
     """The names a solution notebook defines (or its generated exercise, with ``stub``)."""
-    source = (ROOT / "solutions" / "src" / f"{exercise_id}.py").read_text(encoding="utf-8")
+    source = (ROOT / "sources" / "solutions" / f"{exercise_id}.py").read_text(encoding="utf-8")
     # A real module, as a kernel's __main__ is: dataclasses look their module up.
     module = types.ModuleType(f"notebook_{exercise_id}{'_stub' if stub else ''}")
     sys.modules[module.__name__] = module
@@ -96,7 +96,7 @@ def test_every_exercise_has_a_solution_an_exercise_and_checks() -> None:
     ]
     for exercise_id, exercise in EXERCISES.items():
         assert exercise.id == exercise_id
-        assert (ROOT / "solutions" / "src" / f"{exercise_id}.py").exists()
+        assert (ROOT / "sources" / "solutions" / f"{exercise_id}.py").exists()
         assert exercise.notebook == f"{exercise_id}.ipynb"
         assert len(exercise.checks) >= 4
         assert len({item.name for item in exercise.checks}) == len(exercise.checks)

@@ -26,9 +26,9 @@ WHERE = {
     "import time\nfrom collections import deque": "seed/ratelimit.py",
     "class TokenBudget:": "seed/budget.py",
     "from dataclasses import dataclass": "seed/client.py",
-    "# Initialize client": "notebooks/src/06_integration_layer.py",
-    "# DO: Use environment variables": "notebooks/src/07_best_practices.py",
-    "# Always set timeouts": "notebooks/src/07_best_practices.py",
+    "# Initialize client": "sources/notebooks/06_integration_layer.py",
+    "# DO: Use environment variables": "sources/notebooks/07_best_practices.py",
+    "# Always set timeouts": "sources/notebooks/07_best_practices.py",
     "import logging\nimport time": "seed/logged.py",
 }
 
@@ -70,7 +70,7 @@ def test_seed_file_body_is_the_block_verbatim(block: str) -> None:
     assert not extra, f"{path.name}: only imports may be added above the marker, found {extra}"
 
 
-@pytest.mark.parametrize("block", [b for b in BLOCKS if location(b).startswith("notebooks/")],
+@pytest.mark.parametrize("block", [b for b in BLOCKS if location(b).startswith("sources/notebooks/")],
                          ids=lambda b: b.splitlines()[0])  # fmt: skip
 def test_snippet_runs_verbatim_in_its_notebook(block: str) -> None:
     notebook = (ROOT / location(block)).read_text(encoding="utf-8")

@@ -1,6 +1,6 @@
 """Build the course notebooks from their reviewable sources and execute them.
 
-Each ``notebooks/src/NN_topic.py`` is a notebook in "percent" format::
+Each ``sources/notebooks/NN_topic.py`` is a notebook in "percent" format::
 
     # %% [markdown]
     # # A title
@@ -18,9 +18,9 @@ compares on every ``make test``. Usage::
     python tools/build_notebooks.py                 # every notebook
     python tools/build_notebooks.py 00_setup        # one notebook
     python tools/build_notebooks.py --check         # fail if a .ipynb is not built from its source
-    python tools/build_notebooks.py --dir solutions ex04_retry   # solutions/src -> solutions/
+    python tools/build_notebooks.py --dir solutions ex04_retry   # sources/solutions -> solutions/
 
-With ``--dir solutions`` the sources are ``solutions/src/*.py`` and each notebook also records
+With ``--dir solutions`` the sources are ``sources/solutions/*.py`` and each notebook also records
 ``metadata["course"] = {"exercise": "<name>"}``, which the grader reads.
 """
 
@@ -37,7 +37,7 @@ from jupytext.config import JupytextConfiguration
 from nbclient import NotebookClient
 
 ROOT = Path(__file__).resolve().parent.parent
-SOURCES = ROOT / "notebooks" / "src"
+SOURCES = ROOT / "sources"  # out of the learner's way: JupyterLab opens notebooks/
 OUTPUT = ROOT / "notebooks"
 FOLDERS = ("notebooks", "solutions")
 KERNEL_ENV = {
@@ -99,7 +99,7 @@ def _comparable(cell: nbformat.NotebookNode) -> tuple[str, str, dict[str, object
 
 def build(name: str, *, execute: bool = True, folder: str = "notebooks", root: Path = ROOT) -> Path:
     """Write <folder>/<name>.ipynb from <folder>/src/<name>.py, executed unless told not to."""
-    sources, output = root / folder / "src", root / folder
+    sources, output = root / "sources" / folder, root / folder
     cells = parse((sources / f"{name}.py").read_text(encoding="utf-8"))
     notebook = nbformat.v4.new_notebook(cells=cells)
     if folder == "solutions":
@@ -141,7 +141,7 @@ def check(folder: str = "notebooks", *, root: Path = ROOT) -> list[str]:
     """Names of notebooks whose cells (type, text, tags and other metadata) differ from their
     source."""
     stale = []
-    sources, output = root / folder / "src", root / folder
+    sources, output = root / "sources" / folder, root / folder
     for source in sorted(sources.glob("*.py")):
         target = output / f"{source.stem}.ipynb"
         expected = [_comparable(c) for c in parse(source.read_text(encoding="utf-8"))]
@@ -176,7 +176,7 @@ def main(argv: list[str] | None = None) -> int:
                 f"run python tools/build_notebooks.py{option} {name}"
             )
         return 1 if stale else 0
-    sources = ROOT / args.dir / "src"
+    sources = SOURCES / args.dir
     names = args.names or [path.stem for path in sorted(sources.glob("*.py"))]
     for name in names:
         print(f"built {build(name, folder=args.dir).relative_to(ROOT)}")
