@@ -70,8 +70,10 @@ def test_seed_file_body_is_the_block_verbatim(block: str) -> None:
     assert not extra, f"{path.name}: only imports may be added above the marker, found {extra}"
 
 
-@pytest.mark.parametrize("block", [b for b in BLOCKS if location(b).startswith("sources/notebooks/")],
-                         ids=lambda b: b.splitlines()[0])  # fmt: skip
+IN_NOTEBOOKS = [b for b in BLOCKS if location(b).startswith("sources/notebooks/")]
+
+
+@pytest.mark.parametrize("block", IN_NOTEBOOKS, ids=lambda b: b.splitlines()[0])
 def test_snippet_runs_verbatim_in_its_notebook(block: str) -> None:
     notebook = (ROOT / location(block)).read_text(encoding="utf-8")
     assert block in notebook, (
