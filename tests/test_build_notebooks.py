@@ -39,9 +39,7 @@ def test_a_source_is_read_as_jupytext_reads_it() -> None:
     assert all("lines_to_next_cell" not in cell.metadata for cell in cells)
 
 
-@pytest.mark.parametrize(
-    "source", sorted(ROOT.glob("sources/*/*.py"))
-)
+@pytest.mark.parametrize("source", sorted(ROOT.glob("sources/*/*.py")))
 def test_every_source_is_jupytexts_own_percent_format(source: Path) -> None:
     text = source.read_text(encoding="utf-8")
     notebook = jupytext.reads(text, fmt="py:percent", config=JUPYTEXT)
