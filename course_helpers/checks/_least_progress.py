@@ -111,10 +111,12 @@ class _Schedule:
                     break
                 if chosen != watched:
                     watched, deadline = chosen, now + self._patience
-                if now >= deadline:  # blocked where we cannot see it: do not wait for it
-                    self._aside[chosen] = "stalled"
-                    self._cond.notify_all()
-                    continue
+                if now >= deadline:
+                    if chosen not in self._paused:  # blocked where we cannot see it
+                        self._aside[chosen] = "stalled"
+                        self._cond.notify_all()
+                        continue
+                    deadline = now + self._patience  # paused at a line, only slow to wake
                 self._cond.wait(deadline - now)
             self._paused.discard(me)
             self._lines[me] += 1
