@@ -15,8 +15,8 @@ from IPython.core.interactiveshell import InteractiveShell
 from course_helpers import node_magic
 from course_helpers.node_magic import NodeError, NodeUnavailable, error_summary, run_node
 
-SECRET = "sk-proj-THIS-IS-THE-LEARNERS-REAL-KEY-0123456789"
-ANTHROPIC_SECRET = "sk-ant-api03-THIS-IS-THE-LEARNERS-REAL-KEY-0123456789"
+SECRET = "sk-proj-FAKE-KEY-FOR-TESTS-standing-in-for-a-learners-key-0000"
+ANTHROPIC_SECRET = "sk-ant-api03-FAKE-KEY-FOR-TESTS-standing-in-for-a-learners-key-0000"
 
 # The module's section 1 snippets (authentication + basic request), as it prints them.
 MODULE_OPENAI = """\
