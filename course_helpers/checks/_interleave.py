@@ -12,17 +12,56 @@ import inspect
 import sys
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from types import CodeType, FrameType
 from typing import Any, Literal
 
-__all__ = ["candidate_files", "candidate_locks", "sleeps_holding_a_lock"]
+__all__ = [
+    "LOCK_TYPES",
+    "WAIT_CODES",
+    "candidate_files",
+    "candidate_locks",
+    "is_sleep",
+    "profiling",
+    "sleeps_holding_a_lock",
+]
 
 ProfileEvent = Literal["call", "return", "c_call", "c_return", "c_exception"]
 
 _LOCK = type(threading.Lock())
 _RLOCK = type(threading.RLock())
+LOCK_TYPES = (_LOCK, _RLOCK)
+"""The lock classes (their methods are C calls: a profile hook sees them as ``c_call``)."""
+WAIT_CODES = (threading.Condition.wait.__code__, threading.Event.wait.__code__)
+"""The code of the waits written in Python (a profile hook sees them as ``call``)."""
+_SLEEP = time.sleep
+
+
+def is_sleep(function: object) -> bool:
+    """Whether a ``c_call`` is ``time.sleep`` (as imported here, or as it is now)."""
+    return function is _SLEEP or function is time.sleep
+
+
+@contextmanager
+def profiling(hook: Callable[[FrameType, str, Any], object]) -> Iterator[None]:
+    """Run ``hook`` on this thread's profile events for the block.
+
+    The hook already set (the delegation watch, on a check's threads) keeps seeing every event
+    first, and is put back on the way out, failure or not.
+    """
+    previous = sys.getprofile()
+
+    def chained(frame: FrameType, event: ProfileEvent, arg: Any) -> None:
+        if previous is not None:
+            previous(frame, event, arg)
+        hook(frame, event, arg)
+
+    sys.setprofile(chained)
+    try:
+        yield
+    finally:
+        sys.setprofile(previous)
 
 
 def candidate_files(candidate: object) -> set[str]:
@@ -42,13 +81,13 @@ def candidate_files(candidate: object) -> set[str]:
 
 
 def _locks_in(value: object) -> Iterator[Any]:
-    if isinstance(value, _LOCK | _RLOCK):
+    if isinstance(value, LOCK_TYPES):
         yield value
     elif isinstance(value, threading.Condition):
         yield from _locks_in(value._lock)  # type: ignore[attr-defined]
     elif isinstance(value, list | tuple | set | frozenset):
         for item in value:
-            if isinstance(item, _LOCK | _RLOCK | threading.Condition):
+            if isinstance(item, (*LOCK_TYPES, threading.Condition)):
                 yield from _locks_in(item)
 
 
@@ -104,30 +143,21 @@ def sleeps_holding_a_lock(locks: list[Any]) -> Iterator[list[str]]:
     """Record, in this thread, each wait made while one of ``locks`` is held.
 
     A wait is a call of ``time.sleep`` or of ``Condition.wait`` / ``Event.wait`` (a condition's
-    own lock does not count: waiting on it releases it). The profile hook is this thread's
-    only; it passes every event on to the hook it replaces (the delegation watch) and restores
-    that one on the way out, failure or not.
+    own lock does not count: waiting on it releases it), seen by a ``profiling`` hook on this
+    thread only.
     """
     found: list[str] = []
     condition_wait = threading.Condition.wait.__code__
-    event_wait = threading.Event.wait.__code__
 
-    previous = sys.getprofile()
-
-    def hook(frame: FrameType, event: ProfileEvent, arg: Any) -> None:
-        if previous is not None:  # the delegation watch, if it is on: keep it informed
-            previous(frame, event, arg)
-        if event == "c_call" and arg is time.sleep:
+    def hook(frame: FrameType, event: str, arg: Any) -> None:
+        if event == "c_call" and is_sleep(arg):
             if any(_held(lock) for lock in locks):
                 found.append("time.sleep() while holding the lock")
-        elif event == "call" and frame.f_code in (condition_wait, event_wait):
+        elif event == "call" and frame.f_code in WAIT_CODES:
             own = frame.f_locals.get("self")
             released = getattr(own, "_lock", None) if frame.f_code is condition_wait else None
             if any(_held(lock) for lock in locks if lock is not released):
                 found.append(f"{frame.f_code.co_qualname}() while holding another lock")
 
-    sys.setprofile(hook)
-    try:
+    with profiling(hook):
         yield found
-    finally:
-        sys.setprofile(previous)

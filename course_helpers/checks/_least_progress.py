@@ -28,23 +28,23 @@ from collections.abc import Callable
 from types import CodeType, FrameType
 from typing import Any, Literal
 
+from course_helpers.checks._interleave import LOCK_TYPES, is_sleep, profiling
+
 __all__ = ["run_least_progress"]
 
 PATIENCE = 0.25
 """Seconds the chosen thread may take to reach its next line before it is stepped aside."""
 
-_LOCKS = (type(threading.Lock()), type(threading.RLock()))
 _ACQUIRES = {"acquire", "_acquire_restore"}
 _RELEASES = {"release", "_release_save", "__exit__"}
 _BEFORE_WITH = dis.opmap.get("BEFORE_WITH", -1)
-_SLEEP = time.sleep
 
 Aside = Literal["lock", "sleep", "stalled"]
 
 
 def _is_lock_method(function: Any, names: set[str]) -> bool:
     return getattr(function, "__name__", "") in names and isinstance(
-        getattr(function, "__self__", None), _LOCKS
+        getattr(function, "__self__", None), LOCK_TYPES
     )
 
 
@@ -191,16 +191,12 @@ def run_least_progress(
 
         return on_call
 
-    def profiler(
-        me: int, previous: Callable[..., Any] | None
-    ) -> Callable[[FrameType, str, Any], None]:
+    def profiler(me: int) -> Callable[[FrameType, str, Any], None]:
         def hook(frame: FrameType, event: str, arg: Any) -> None:
-            if previous is not None:  # the delegation watch, if it is on: keep it informed
-                previous(frame, event, arg)
             if schedule.free:
                 return
             if event == "c_call":
-                if arg is _SLEEP or arg is time.sleep:
+                if is_sleep(arg):
                     schedule.step_aside(me, "sleep")
                 elif _is_lock_method(arg, _ACQUIRES):
                     schedule.step_aside(me, "lock")
@@ -210,17 +206,18 @@ def run_least_progress(
         return hook
 
     def runner(me: int, task: Callable[[], None]) -> None:
-        previous_trace, previous_profile = sys.gettrace(), sys.getprofile()
+        previous_trace = sys.gettrace()
         try:
             start.wait(timeout)
-            sys.setprofile(profiler(me, previous_profile))
-            sys.settrace(tracer(me))
-            task()
+            with profiling(profiler(me)):
+                sys.settrace(tracer(me))
+                try:
+                    task()
+                finally:
+                    sys.settrace(previous_trace)
         except threading.BrokenBarrierError:
             pass
         finally:
-            sys.settrace(previous_trace)
-            sys.setprofile(previous_profile)
             schedule.leave(me)
 
     threads = [

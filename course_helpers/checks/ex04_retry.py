@@ -12,15 +12,13 @@ from __future__ import annotations
 
 import math
 import statistics
-import sys
-import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from types import FrameType
 from typing import Any
 
-from course_helpers.checks._interleave import ProfileEvent
+from course_helpers.checks._interleave import WAIT_CODES, is_sleep, profiling
 from course_helpers.checks._sdk_errors import http_date, raised, with_headers
 from course_helpers.checks._support import OPENAI_MODEL, openai_client, simulated
 from course_helpers.checks.base import DEFAULT_TIMEOUT, Check, Exercise, describe, expect
@@ -118,34 +116,23 @@ class Raiser:
             self.timeline.ended()
 
 
-_REAL_WAITS = (threading.Event.wait.__code__, threading.Condition.wait.__code__)
-
-
 @contextmanager
 def watching_real_waits(timeline: Timeline | None) -> Iterator[None]:
     """Mark ``timeline`` when this thread waits in real time: ``time.sleep`` (a C call) or an
     event's or condition's ``wait``. Exact, unlike timing the gap between attempts, which a
-    short random wait slips under and a busy machine stretches. The hook it replaces (the
-    delegation watch) keeps seeing every event."""
+    short random wait slips under and a busy machine stretches."""
     if timeline is None or not timeline.injected:
         yield
         return
-    previous = sys.getprofile()
-    real_sleep = time.sleep
 
-    def hook(frame: FrameType, event: ProfileEvent, arg: Any) -> None:
-        if previous is not None:
-            previous(frame, event, arg)
-        if (event == "c_call" and (arg is real_sleep or arg is time.sleep)) or (
-            event == "call" and frame.f_code in _REAL_WAITS
+    def hook(frame: FrameType, event: str, arg: Any) -> None:
+        if (event == "c_call" and is_sleep(arg)) or (
+            event == "call" and frame.f_code in WAIT_CODES
         ):
             timeline.waited_for_real = True
 
-    sys.setprofile(hook)
-    try:
+    with profiling(hook):
         yield
-    finally:
-        sys.setprofile(previous)
 
 
 def _run(retry_call: RetryCall, fn: Callable[[], Any], **options: Any) -> tuple[Any, Any]:
