@@ -27,6 +27,7 @@ import anthropic
 import nbformat
 import openai
 import pytest
+from grading_support import clean_env, processes_with
 
 from course_helpers.checks import EXERCISES, check
 from course_helpers.grade import main
@@ -61,31 +62,6 @@ def _load_builder() -> ModuleType:
 build = _load_builder()
 
 
-def _processes_with(marker: str) -> list[int]:
-    """PIDs of live processes whose environment carries ``marker`` (kernels inherit it)."""
-    found = []
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            environ = (entry / "environ").read_bytes()
-        except OSError:
-            continue
-        if marker.encode() in environ.split(b"\0"):
-            found.append(int(entry.name))
-    return found
-
-
-def _clean_env(**extra: str) -> dict[str, str]:
-    env = {
-        name: value
-        for name, value in os.environ.items()
-        if not name.startswith(("OPENAI_", "ANTHROPIC_", "COURSE_")) and "API_KEY" not in name
-    }
-    env.update(extra)
-    return env
-
-
 @dataclass
 class Graded:
     """One end-to-end run of the grader over the synthetic class."""
@@ -118,7 +94,7 @@ def graded(tmp_path_factory: pytest.TempPathFactory) -> Graded:
     tmpdir = base / "tmp"
     tmpdir.mkdir()
     run_id = uuid.uuid4().hex
-    env = _clean_env(PYTHONPATH=str(site), TMPDIR=str(tmpdir), GRADE_TEST_RUN=run_id)
+    env = clean_env(PYTHONPATH=str(site), TMPDIR=str(tmpdir), GRADE_TEST_RUN=run_id)
     started = time.monotonic()
     done = subprocess.run(
         [
@@ -144,7 +120,7 @@ def graded(tmp_path_factory: pytest.TempPathFactory) -> Graded:
         timeout=300,
     )
     seconds = time.monotonic() - started
-    leftovers = _processes_with(f"GRADE_TEST_RUN={run_id}")
+    leftovers = processes_with(f"GRADE_TEST_RUN={run_id}", zombies=True)
     for pid in leftovers:  # do not leave them to the next test either
         os.kill(pid, signal.SIGKILL)
     assert done.returncode == 0, done.stderr
@@ -306,7 +282,7 @@ def test_editing_the_private_copy_is_detected(
     rows = grade(
         find_submissions([tmp_path]),
         settings,
-        base_env=_clean_env(TMPDIR=str(private)),
+        base_env=clean_env(TMPDIR=str(private)),
     )
     assert {row.status for row in rows} == {"tampered"}
     assert not any(row.passed for row in rows)

@@ -31,6 +31,7 @@ from typing import Any
 
 import nbformat
 import pytest
+from grading_support import processes_with
 
 from course_helpers.checks import EXERCISES
 from course_helpers.grade import main
@@ -153,22 +154,6 @@ except OSError as exc:
 """
 
 
-def _processes_with(marker: str) -> list[int]:
-    """Live (non-zombie) processes whose environment carries ``marker``."""
-    found = []
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            environ = (entry / "environ").read_bytes()
-            state = (entry / "stat").read_text().rpartition(")")[2].split()[0]
-        except OSError:
-            continue
-        if marker.encode() in environ.split(b"\0") and state != "Z":
-            found.append(int(entry.name))
-    return found
-
-
 class _Listener:
     """A loopback TCP server counting the connections it accepts."""
 
@@ -267,7 +252,7 @@ def graded(tmp_path_factory: pytest.TempPathFactory) -> Graded:
         )
     finally:
         listener.close()
-    leftovers = _processes_with(f"{MARK}={run_id}")
+    leftovers = processes_with(f"{MARK}={run_id}")
     for pid in leftovers:  # never leave them to the next test
         os.kill(pid, signal.SIGKILL)
     rows: list[dict[str, str]] = []
@@ -394,17 +379,17 @@ def test_killing_the_grader_kills_every_process_its_notebooks_started(tmp_path: 
     marker = f"{MARK}={run_id}"
     try:
         lingering = _wait_until(
-            lambda: any(_cmdline_has(pid, "# linger") for pid in _processes_with(marker)), 120
+            lambda: any(_cmdline_has(pid, "# linger") for pid in processes_with(marker)), 120
         )
         assert lingering, "the notebook's detached child never started"
         grader.kill()
         assert grader.wait(timeout=30) == -signal.SIGKILL
-        assert _wait_until(lambda: not _processes_with(marker), 30), _processes_with(marker)
+        assert _wait_until(lambda: not processes_with(marker), 30), processes_with(marker)
     finally:
         if grader.poll() is None:
             grader.kill()
             grader.wait(timeout=30)
-        for pid in _processes_with(marker):
+        for pid in processes_with(marker):
             os.kill(pid, signal.SIGKILL)
 
 

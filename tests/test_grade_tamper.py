@@ -10,13 +10,13 @@ none. With bubblewrap present, the class is graded both in the sandbox and witho
 from __future__ import annotations
 
 import dataclasses
-import os
 import shutil
 from collections.abc import Callable
 from pathlib import Path
 
 import nbformat
 import pytest
+from grading_support import clean_env
 
 from course_helpers.checks import EXERCISES
 from course_helpers.grading.batch import Settings, grade
@@ -306,16 +306,6 @@ def _notebook(folder: str, extra: str | None) -> nbformat.NotebookNode:
     return notebook
 
 
-def _clean_env(**extra: str) -> dict[str, str]:
-    env = {
-        name: value
-        for name, value in os.environ.items()
-        if not name.startswith(("OPENAI_", "ANTHROPIC_", "COURSE_")) and "API_KEY" not in name
-    }
-    env.update(extra)
-    return env
-
-
 def _modes() -> list[bool]:
     """Without the sandbox always; in it too when this grader has one and bwrap is here."""
     has_flag = any(item.name == "sandbox" for item in dataclasses.fields(Settings))
@@ -356,7 +346,7 @@ def graded(
     # Without a sandbox the disk forger could reach a classmate's copy: it is graded alone.
     alone = [s for s in submissions if s.learner == "patch_and_restore" and not request.param]
     together = [item for item in submissions if item not in alone]
-    env = _clean_env(TMPDIR=str(private))
+    env = clean_env(TMPDIR=str(private))
     try:
         rows = [
             *grade(together, _settings(request.param), base_env=env),

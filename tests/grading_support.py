@@ -1,0 +1,36 @@
+"""What the end-to-end grader tests share: a clean environment and the processes it left."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+__all__ = ["clean_env", "processes_with"]
+
+
+def clean_env(**extra: str) -> dict[str, str]:
+    """This process's environment without keys, endpoints or course settings, plus ``extra``."""
+    env = {
+        name: value
+        for name, value in os.environ.items()
+        if not name.startswith(("OPENAI_", "ANTHROPIC_", "COURSE_")) and "API_KEY" not in name
+    }
+    env.update(extra)
+    return env
+
+
+def processes_with(marker: str, *, zombies: bool = False) -> list[int]:
+    """PIDs of processes whose environment carries ``marker`` (kernels inherit it); a zombie
+    (dead, not yet reaped) counts only with ``zombies``."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            environ = (entry / "environ").read_bytes()
+            state = (entry / "stat").read_text().rpartition(")")[2].split()[0]
+        except OSError:
+            continue
+        if marker.encode() in environ.split(b"\0") and (zombies or state != "Z"):
+            found.append(int(entry.name))
+    return found
