@@ -12,28 +12,32 @@ is ``enforced_spend_limit_reached`` (the SDK raises ``EnforcedSpendLimitReachedE
 
 from __future__ import annotations
 
-import json
 import math
 import re
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from course_helpers.catalog import ModelInfo, RetiredModel, list_models
-from course_helpers.fake.core import (
-    Completion,
-    FakeProvider,
-    Fault,
+from course_helpers.fake.completion import Completion
+from course_helpers.fake.exchange import Chunk, Ending, FakeRequest, FakeResponse
+from course_helpers.fake.faults import Fault, cut_body, stalled, stream_cutoff
+from course_helpers.fake.limits import BucketState, Charge, anthropic_headers, key_id
+from course_helpers.fake.wire import (
+    SSE_CONTENT_TYPE,
     Outcome,
+    Reply,
     content_text,
     json_response,
     last_user_text,
     parse_json_object,
     resolve_model,
+    sse_event,
 )
-from course_helpers.fake.exchange import Chunk, Ending, FakeRequest, FakeResponse
-from course_helpers.fake.limits import BucketState, Charge, anthropic_headers, key_id
 from course_helpers.tokens import estimate_tokens
+
+if TYPE_CHECKING:
+    from course_helpers.fake.core import FakeProvider
 
 __all__ = ["handle", "not_found"]
 
@@ -71,18 +75,17 @@ _FAULTS: dict[int, tuple[str, str]] = {
 }
 
 
-class _Reply:
-    """Builds the responses to one request: ids, headers and error bodies."""
+def _request_id(fake: FakeProvider) -> str:
+    return "req_011C" + fake.random_id(20, _BASE58)
+
+
+class _Reply(Reply):
+    """Builds the responses to one Anthropic request: headers and error bodies."""
+
+    provider = "anthropic"
 
     def __init__(self, fake: FakeProvider) -> None:
-        self.fake = fake
-        self.request_id = "req_011C" + fake.random_id(20, _BASE58)
-        self.key: str | None = None
-
-    def states(self) -> dict[str, BucketState]:
-        if self.key is None:
-            return {}
-        return self.fake.rate_limits["anthropic"].peek(self.key)
+        super().__init__(fake, _request_id)
 
     def headers(self, states: dict[str, BucketState] | None = None) -> dict[str, str]:
         states = self.states() if states is None else states
@@ -108,9 +111,7 @@ class _Reply:
         if details is not None:
             error["details"] = details
         body = {"type": "error", "error": error, "request_id": self.request_id}
-        headers = {**self.headers(states), **(extra or {})}
-        response = json_response(status, body, headers)
-        return Outcome(response, self.request_id, status, model=model, fault=fault)
+        return self.outcome(status, body, model=model, fault=fault, extra=extra, states=states)
 
 
 def handle(fake: FakeProvider, request: FakeRequest) -> Outcome | None:
@@ -286,7 +287,7 @@ def _messages(fake: FakeProvider, request: FakeRequest) -> Outcome:
 
     streaming = body.get("stream") is True
     fault = fake.take_fault("anthropic", streaming)
-    if fault is not None and fault.kind in ("status", "quota", "context_length"):
+    if fault is not None and fault.is_error_reply:
         return _fault_error(reply, fault, model, window, input_tokens)
     costs = {
         "requests": 1,
@@ -321,11 +322,11 @@ def _messages(fake: FakeProvider, request: FakeRequest) -> Outcome:
     }
     headers = reply.headers(dict(charge.states))
     label = fault.label if fault else None
-    content_type = "text/event-stream; charset=utf-8" if streaming else "application/json"
+    content_type = SSE_CONTENT_TYPE if streaming else "application/json"
     if fault is not None and fault.before_headers:
-        stalled = FakeResponse(200, {**headers, "content-type": content_type}, [])
-        stalled.ending = "hang" if fault.kind == "hang" else "drop"
-        return Outcome(stalled, reply.request_id, None, streaming, model, None, label)
+        return stalled(
+            fault, headers, content_type, reply.request_id, streaming=streaming, model=model
+        )
 
     message = {
         "id": "msg_01" + fake.random_id(22, _BASE58),
@@ -345,15 +346,8 @@ def _messages(fake: FakeProvider, request: FakeRequest) -> Outcome:
     latency = fake.ttft + len(completion.pieces) * fake.token_delay
     response = json_response(200, message, headers, delay=latency)
     if fault is not None:  # a hang or drop half-way through the body
-        data = response.chunks[0].data
-        response.chunks = [Chunk(data[: len(data) // 2], latency)]
-        response.ending = "hang" if fault.kind == "hang" else "drop"
+        cut_body(response, fault, latency)
     return Outcome(response, reply.request_id, 200, False, model, usage, label)
-
-
-def _event(name: str, payload: Any, delay: float = 0.0) -> Chunk:
-    data = json.dumps(payload, separators=(",", ":"))
-    return Chunk(f"event: {name}\ndata: {data}\n\n".encode(), delay)
 
 
 def _stream(
@@ -372,8 +366,8 @@ def _stream(
         "usage": {**message["usage"], "output_tokens": 1},
     }
     chunks = [
-        _event("message_start", {"type": "message_start", "message": start}),
-        _event(
+        sse_event("message_start", {"type": "message_start", "message": start}),
+        sse_event(
             "content_block_start",
             {
                 "type": "content_block_start",
@@ -381,12 +375,10 @@ def _stream(
                 "content_block": {"type": "text", "text": ""},
             },
         ),
-        _event("ping", {"type": "ping"}),
+        sse_event("ping", {"type": "ping"}),
     ]
     pieces = completion.pieces
-    cutoff: int | None = None
-    if fault is not None:
-        cutoff = fault.after_tokens if fault.after_tokens is not None else len(pieces) // 2
+    cutoff = stream_cutoff(fault, len(pieces))
     for sent, piece in enumerate(pieces):
         if cutoff is not None and sent >= cutoff:
             break
@@ -396,7 +388,7 @@ def _stream(
             "delta": {"type": "text_delta", "text": piece},
         }
         chunks.append(
-            _event("content_block_delta", delta, fake.ttft if sent == 0 else fake.token_delay)
+            sse_event("content_block_delta", delta, fake.ttft if sent == 0 else fake.token_delay)
         )
     if fault is not None:
         if fault.kind == "mid_stream":
@@ -405,11 +397,11 @@ def _stream(
                 "error": {"type": "overloaded_error", "message": fault.message or "Overloaded"},
                 "request_id": request_id,
             }
-            return [*chunks, _event("error", error)], "complete"
-        return chunks, "hang" if fault.kind == "hang" else "drop"
+            return [*chunks, sse_event("error", error)], "complete"
+        return chunks, fault.ending
     chunks += [
-        _event("content_block_stop", {"type": "content_block_stop", "index": 0}),
-        _event(
+        sse_event("content_block_stop", {"type": "content_block_stop", "index": 0}),
+        sse_event(
             "message_delta",
             {
                 "type": "message_delta",
@@ -420,7 +412,7 @@ def _stream(
                 "usage": {"output_tokens": message["usage"]["output_tokens"]},
             },
         ),
-        _event("message_stop", {"type": "message_stop"}),
+        sse_event("message_stop", {"type": "message_stop"}),
     ]
     return chunks, "complete"
 

@@ -28,7 +28,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import math
 import random
 import threading
 import time
@@ -36,20 +35,26 @@ from collections import deque
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from types import TracebackType
-from typing import Any, Literal, Protocol, Self
+from typing import Any, Self
 
 from course_helpers import safe_json
-from course_helpers.catalog import (
-    ModelInfo,
-    RetiredModel,
-    UnknownModelError,
-    get_model,
-    retired_model,
-)
+from course_helpers.fake import dialects
 from course_helpers.fake.answers import compose_answer
-from course_helpers.fake.exchange import Chunk, FakeRequest, FakeResponse
+from course_helpers.fake.completion import Completion, Finish, shape_answer
+from course_helpers.fake.dialects import provider_of
+from course_helpers.fake.exchange import FakeRequest, FakeResponse
+from course_helpers.fake.faults import KIND_NAMES, Fault, FaultKind, fault_from_spec
 from course_helpers.fake.limits import RateLimits
-from course_helpers.tokens import split_tokens
+from course_helpers.fake.wire import (
+    DEFAULT_CHARGED_MAX_TOKENS,
+    Outcome,
+    ProviderName,
+    content_text,
+    json_response,
+    last_user_text,
+    parse_json_object,
+    resolve_model,
+)
 
 __all__ = [
     "DEFAULT_CHARGED_MAX_TOKENS",
@@ -59,17 +64,18 @@ __all__ = [
     "FakeCall",
     "FakeProvider",
     "Fault",
+    "Finish",
     "Outcome",
+    "ProviderName",
+    "content_text",
+    "json_response",
+    "last_user_text",
     "mask_key",
+    "parse_json_object",
     "provider_of",
+    "resolve_model",
+    "shape_answer",
 ]
-
-ProviderName = Literal["openai", "anthropic"]
-FaultKind = Literal["status", "quota", "context_length", "hang", "drop", "mid_stream"]
-Finish = Literal["end", "stop", "length"]
-
-DEFAULT_CHARGED_MAX_TOKENS = 1024
-"""Tokens charged for the answer of an OpenAI request that sets no ``max_completion_tokens``."""
 
 DEFAULT_LIMITS: dict[ProviderName, dict[str, int]] = {
     "openai": {"requests": 10_000, "tokens": 10_000_000},
@@ -83,80 +89,12 @@ unbounded log grows by the prompt's size on every request of a long-running proc
 benchmark); the most one provider records in any notebook or exercise check is 66 (ex05), and in
 the tests 80."""
 
-_KIND_NAMES: dict[str, FaultKind] = {
-    "quota": "quota",
-    "context_length": "context_length",
-    "hang": "hang",
-    "drop": "drop",
-    "mid_stream": "mid_stream",
-}
-
 
 def mask_key(key: str) -> str:
     """A key shown safely: ``sk-…wxyz`` (never more than the prefix and the last four)."""
     if len(key) < 12:
         return key[:3] + "…"
     return f"{key[:3]}…{key[-4:]}"
-
-
-def provider_of(request: FakeRequest) -> ProviderName | None:
-    """Which provider a request is for, from its path and headers (``None``: neither)."""
-    path = request.path.rstrip("/")
-    if "anthropic-version" in request.headers or path.endswith(
-        ("/messages", "/messages/count_tokens")
-    ):
-        return "anthropic"
-    if path.endswith(("/chat/completions", "/models")) or "/models/" in path:
-        return "openai"
-    return None
-
-
-@dataclass(frozen=True)
-class Fault:
-    """One injected failure: what happens instead of (or in the middle of) a normal answer.
-
-    ``kind`` is ``status`` (an HTTP error ``status``), ``quota`` (429 that retrying cannot fix),
-    ``context_length`` (400), ``hang`` (no bytes until the client's read timeout), ``drop`` (the
-    connection closes) or ``mid_stream`` (an error event inside a 200 stream). ``after_tokens``
-    lets a hang, drop or mid-stream error happen after that many tokens were streamed.
-    """
-
-    kind: FaultKind
-    status: int | None = None
-    retry_after: float | None = None
-    retry_after_ms: int | None = None
-    provider: ProviderName | None = None
-    after_tokens: int | None = None
-    message: str | None = None
-    scripted: bool = True
-
-    def applies_to(self, provider: ProviderName, streaming: bool) -> bool:
-        """Whether this fault can happen to the given request."""
-        if self.provider is not None and self.provider != provider:
-            return False
-        return streaming or self.kind != "mid_stream"
-
-    @property
-    def before_headers(self) -> bool:
-        """A hang or drop that happens before any response byte is sent."""
-        return self.kind in ("hang", "drop") and self.after_tokens is None
-
-    @property
-    def label(self) -> str:
-        """A short name for the calls log: ``"429"``, ``"quota"``, ``"hang"``, ..."""
-        return str(self.status) if self.kind == "status" else self.kind
-
-    def retry_headers(self, default: float | None) -> dict[str, str]:
-        """``retry-after`` / ``retry-after-ms`` for this fault (429/503/529 get ``default``)."""
-        if self.retry_after_ms is not None:
-            seconds = max(1, math.ceil(self.retry_after_ms / 1000))
-            return {"retry-after": str(seconds), "retry-after-ms": str(self.retry_after_ms)}
-        after = self.retry_after
-        if after is None and self.kind == "status" and self.status in (429, 503, 529):
-            after = default
-        if after is None:
-            return {}
-        return {"retry-after": f"{after:g}"}
 
 
 @dataclass(frozen=True)
@@ -191,33 +129,6 @@ class FakeCall:
             return 0
 
 
-@dataclass(frozen=True)
-class Completion:
-    """One generated answer: its token pieces and why it ended."""
-
-    pieces: tuple[str, ...]
-    finish: Finish = "end"
-    stop_sequence: str | None = None
-
-    @property
-    def text(self) -> str:
-        return "".join(self.pieces)
-
-
-def shape_answer(text: str, max_tokens: int | None, stops: Sequence[str]) -> Completion:
-    """Cut ``text`` at the first stop sequence (excluded) and at ``max_tokens`` tokens."""
-    finish: Finish = "end"
-    matched: str | None = None
-    hits = [(text.find(stop), stop) for stop in stops if stop and stop in text]
-    if hits:
-        position, matched = min(hits)
-        text, finish = text[:position], "stop"
-    pieces = split_tokens(text)
-    if max_tokens is not None and len(pieces) > max_tokens:
-        return Completion(tuple(pieces[:max_tokens]), "length")
-    return Completion(tuple(pieces), finish, matched)
-
-
 def _mask_headers(headers: Mapping[str, str]) -> dict[str, str]:
     masked = dict(headers)
     if "x-api-key" in masked:
@@ -227,86 +138,6 @@ def _mask_headers(headers: Mapping[str, str]) -> dict[str, str]:
         scheme, _, credential = auth.partition(" ")
         masked["authorization"] = f"{scheme} {mask_key(credential)}" if credential else "…"
     return masked
-
-
-@dataclass
-class Outcome:
-    """A dialect's answer to one request: the response plus what the calls log records."""
-
-    response: FakeResponse
-    request_id: str | None
-    status: int | None = None  # None: hung or dropped before the status line
-    streamed: bool = False
-    model: str | None = None
-    usage: dict[str, Any] | None = None
-    fault: str | None = None
-
-
-def json_response(
-    status: int, payload: Any, headers: Mapping[str, str], *, delay: float = 0.0
-) -> FakeResponse:
-    """A JSON response sent as one chunk after ``delay`` seconds."""
-    data = json.dumps(payload, separators=(",", ":")).encode()
-    return FakeResponse(
-        status,
-        {**headers, "content-type": "application/json"},
-        [Chunk(data, delay)],
-    )
-
-
-def parse_json_object(request: FakeRequest) -> dict[str, Any] | None:
-    """The request body as a JSON object, or ``None`` if it is not one.
-
-    Parsed as strictly as the real APIs do: ``NaN``/``Infinity`` are not JSON, and a body nested
-    too deep or with a huge number is refused rather than crashing the parser (``safe_json``).
-    """
-    try:
-        body = safe_json.loads(request.body or b"null")
-    except safe_json.InvalidJSON:
-        return None
-    return body if isinstance(body, dict) else None
-
-
-def content_text(content: Any) -> str:
-    """The text of a message's content: a string or a list of content blocks."""
-    if isinstance(content, str):
-        return content
-    if isinstance(content, list):
-        return "".join(
-            str(block.get("text", "")) for block in content if isinstance(block, Mapping)
-        )
-    return ""
-
-
-def last_user_text(messages: Sequence[Any]) -> str:
-    """The text of the last user message (what the answer responds to)."""
-    for message in reversed(messages):
-        if isinstance(message, Mapping) and message.get("role") == "user":
-            return content_text(message.get("content"))
-    return ""
-
-
-def resolve_model(name: str, provider: ProviderName) -> ModelInfo | RetiredModel | None:
-    """The catalogue entry a request's model names, its retirement record, or ``None``."""
-    retired = retired_model(name)
-    if retired is not None:
-        return retired
-    try:
-        info = get_model(name)
-    except UnknownModelError:
-        return None
-    return info if info.provider == provider else None
-
-
-def _fault_from_spec(spec: int | str) -> Fault:
-    if isinstance(spec, int):
-        return Fault("status", status=spec, scripted=False)
-    if spec not in _KIND_NAMES:
-        raise ValueError(
-            f"unknown fault {spec!r}: use an HTTP status or one of {', '.join(_KIND_NAMES)}"
-        )
-    kind = _KIND_NAMES[spec]
-    return Fault(kind, status=429 if kind == "quota" else None, scripted=False)
 
 
 class FakeProvider:
@@ -366,7 +197,7 @@ class FakeProvider:
         self.period = period
         self.fault_rate = fault_rate
         self.fault_retry_after = fault_retry_after
-        self._random_faults = [_fault_from_spec(spec) for spec in fault_statuses]
+        self._random_faults = [fault_from_spec(spec) for spec in fault_statuses]
         self.clock = clock
         self.wall_clock = wall_clock
         self.rate_limits: dict[ProviderName, RateLimits] = {
@@ -451,7 +282,7 @@ class FakeProvider:
         chosen = [name for name, on in kinds.items() if on]
         if len(chosen) > 1:
             raise ValueError(f"choose one kind of fault, not {' and '.join(chosen)}")
-        kind: FaultKind = _KIND_NAMES[chosen[0]] if chosen else "status"
+        kind: FaultKind = KIND_NAMES[chosen[0]] if chosen else "status"
         if kind == "status" and (status is None or not 400 <= status <= 599):
             raise ValueError(
                 "fail_next needs an HTTP error status (e.g. 429, 500, 529) "
@@ -515,18 +346,18 @@ class FakeProvider:
         provider = provider_of(request)
         if provider is None or provider not in self.providers:
             return None
-        dialect = _dialect(provider)
         with self._lock:
-            outcome = dialect.handle(self, request)
-            if outcome is None:
-                return None
-            self._record(provider, request, outcome)
-            return outcome.response
+            for dialect in dialects.dialects_of(provider):
+                outcome = dialect.handle(self, request)
+                if outcome is not None:
+                    self._record(provider, request, outcome)
+                    return outcome.response
+        return None
 
     def not_found(self, request: FakeRequest, provider: ProviderName) -> FakeResponse:
         """The provider's own 404 for a path it does not serve."""
         with self._lock:
-            outcome = _dialect(provider).not_found(self, request)
+            outcome = dialects.not_found(self, request, provider)
             self._record(provider, request, outcome)
             return outcome.response
 
@@ -628,21 +459,3 @@ def _limits(
     if output_tpm is not None:
         limits["output_tokens"] = output_tpm
     return limits
-
-
-class _Dialect(Protocol):
-    """What the core needs from a provider module (``fake/openai.py``, ``fake/anthropic.py``)."""
-
-    def handle(self, fake: FakeProvider, request: FakeRequest) -> Outcome | None: ...
-
-    def not_found(self, fake: FakeProvider, request: FakeRequest) -> Outcome: ...
-
-
-def _dialect(provider: ProviderName) -> _Dialect:
-    if provider == "openai":
-        from course_helpers.fake import openai
-
-        return openai
-    from course_helpers.fake import anthropic
-
-    return anthropic

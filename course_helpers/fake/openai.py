@@ -15,24 +15,29 @@ import math
 import re
 import string
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from course_helpers.catalog import ModelInfo, RetiredModel, list_models
-from course_helpers.fake.core import (
+from course_helpers.fake.completion import Completion
+from course_helpers.fake.exchange import Chunk, Ending, FakeRequest, FakeResponse
+from course_helpers.fake.faults import Fault, cut_body, stalled, stream_cutoff
+from course_helpers.fake.limits import BucketState, Charge, go_duration, key_id, openai_headers
+from course_helpers.fake.wire import (
     DEFAULT_CHARGED_MAX_TOKENS,
-    Completion,
-    FakeProvider,
-    Fault,
+    SSE_CONTENT_TYPE,
     Outcome,
+    Reply,
     content_text,
     json_response,
     last_user_text,
     parse_json_object,
     resolve_model,
+    sse_data,
 )
-from course_helpers.fake.exchange import Chunk, Ending, FakeRequest, FakeResponse
-from course_helpers.fake.limits import BucketState, Charge, go_duration, key_id, openai_headers
 from course_helpers.tokens import estimate_tokens
+
+if TYPE_CHECKING:
+    from course_helpers.fake.core import FakeProvider
 
 __all__ = ["handle", "not_found"]
 
@@ -72,19 +77,18 @@ def masked_for_message(key: str) -> str:
     return head + "*" * max(3, len(key) - len(head) - len(tail)) + tail
 
 
-class _Reply:
-    """Builds the responses to one request: ids, headers and error bodies."""
+def _request_id(fake: FakeProvider) -> str:
+    return "req_" + fake.random_id(32, _HEX)
+
+
+class _Reply(Reply):
+    """Builds the responses to one OpenAI request (chat completions or responses)."""
+
+    provider = "openai"
 
     def __init__(self, fake: FakeProvider) -> None:
-        self.fake = fake
-        self.request_id = "req_" + fake.random_id(32, _HEX)
-        self.key: str | None = None
+        super().__init__(fake, _request_id)
         self.masked_key = ""
-
-    def states(self) -> dict[str, BucketState]:
-        if self.key is None:
-            return {}
-        return self.fake.rate_limits["openai"].peek(self.key)
 
     def headers(
         self, states: dict[str, BucketState] | None = None, processing: float = 0.0
@@ -111,9 +115,7 @@ class _Reply:
         states: dict[str, BucketState] | None = None,
     ) -> Outcome:
         body = {"error": {"message": message, "type": type_, "param": param, "code": code}}
-        headers = {**self.headers(states), **(extra or {})}
-        response = json_response(status, body, headers)
-        return Outcome(response, self.request_id, status, model=model, fault=fault)
+        return self.outcome(status, body, model=model, fault=fault, extra=extra, states=states)
 
 
 def handle(fake: FakeProvider, request: FakeRequest) -> Outcome | None:
@@ -347,7 +349,7 @@ def _chat(fake: FakeProvider, request: FakeRequest) -> Outcome:
 
     streaming = body.get("stream") is True
     fault = fake.take_fault("openai", streaming)
-    if fault is not None and fault.kind in ("status", "quota", "context_length"):
+    if fault is not None and fault.is_error_reply:
         return _fault_error(reply, fault, model, info, prompt_tokens)
     charged = prompt_tokens + (max_out if max_out is not None else DEFAULT_CHARGED_MAX_TOKENS) * n
     charge = fake.rate_limits["openai"].charge(reply.key or "", {"requests": 1, "tokens": charged})
@@ -377,9 +379,10 @@ def _chat(fake: FakeProvider, request: FakeRequest) -> Outcome:
     headers = reply.headers(dict(charge.states), processing=fake.ttft)
     label = fault.label if fault else None
     if fault is not None and fault.before_headers:
-        stalled = FakeResponse(200, {**headers, "content-type": _content_type(streaming)}, [])
-        stalled.ending = "hang" if fault.kind == "hang" else "drop"
-        return Outcome(stalled, reply.request_id, None, streaming, model, None, label)
+        content_type = _content_type(streaming)
+        return stalled(
+            fault, headers, content_type, reply.request_id, streaming=streaming, model=model
+        )
 
     base = {
         "id": "chatcmpl-" + fake.random_id(29, _ALNUM),
@@ -417,14 +420,12 @@ def _chat(fake: FakeProvider, request: FakeRequest) -> Outcome:
     }
     response = json_response(200, payload, headers, delay=latency)
     if fault is not None:  # a hang or drop half-way through the body
-        data = response.chunks[0].data
-        response.chunks = [Chunk(data[: len(data) // 2], latency)]
-        response.ending = "hang" if fault.kind == "hang" else "drop"
+        cut_body(response, fault, latency)
     return Outcome(response, reply.request_id, 200, False, model, usage, label)
 
 
 def _content_type(streaming: bool) -> str:
-    return "text/event-stream; charset=utf-8" if streaming else "application/json"
+    return SSE_CONTENT_TYPE if streaming else "application/json"
 
 
 def _instructions(messages: list[Any]) -> str | None:
@@ -452,10 +453,6 @@ def _usage(prompt_tokens: int, completion_tokens: int) -> dict[str, Any]:
     }
 
 
-def _frame(payload: Any) -> bytes:
-    return b"data: " + json.dumps(payload, separators=(",", ":")).encode() + b"\n\n"
-
-
 def _stream(
     fake: FakeProvider,
     base: dict[str, Any],
@@ -468,7 +465,7 @@ def _stream(
 
     def chunk(choices: list[dict[str, Any]], delay: float = 0.0, **fields: Any) -> Chunk:
         frame = {**base, "object": "chat.completion.chunk", "choices": choices, **extra, **fields}
-        return Chunk(_frame(frame), delay)
+        return sse_data(frame, delay)
 
     def choice(index: int, delta: dict[str, Any], finish: str | None = None) -> dict[str, Any]:
         return {"index": index, "delta": delta, "logprobs": None, "finish_reason": finish}
@@ -477,10 +474,7 @@ def _stream(
         chunk([choice(i, {"role": "assistant", "content": "", "refusal": None})])
         for i in range(len(completions))
     ]
-    total = sum(len(c.pieces) for c in completions)
-    cutoff: int | None = None
-    if fault is not None:
-        cutoff = fault.after_tokens if fault.after_tokens is not None else total // 2
+    cutoff = stream_cutoff(fault, sum(len(c.pieces) for c in completions))
     sent = 0
     for position in range(max(len(c.pieces) for c in completions)):
         first_in_round = True
@@ -512,8 +506,8 @@ def _broken(chunks: list[Chunk], fault: Fault | None) -> tuple[list[Chunk], Endi
             "param": None,
             "code": None,
         }
-        return [*chunks, Chunk(_frame({"error": error}))], "complete"
-    return chunks, "hang" if fault.kind == "hang" else "drop"
+        return [*chunks, sse_data({"error": error})], "complete"
+    return chunks, fault.ending
 
 
 # ---------------------------------------------------------------------------- errors

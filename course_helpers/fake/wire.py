@@ -1,0 +1,173 @@
+"""Wire helpers every dialect shares: JSON and SSE framing, request bodies, the reply outcome.
+
+A leaf module (it imports no dialect and not ``core``), so the core and the three dialects —
+chat completions, responses, messages — build their bodies the same way without importing each
+other. Provider-specific shapes (error bodies, headers) stay in the dialects; what they have in
+common (a request id per reply, the rate-limit state of the caller's key, an error as an
+``Outcome``) is ``Reply``.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, Literal
+
+from course_helpers import safe_json
+from course_helpers.catalog import (
+    ModelInfo,
+    RetiredModel,
+    UnknownModelError,
+    get_model,
+    retired_model,
+)
+from course_helpers.fake.exchange import Chunk, FakeRequest, FakeResponse
+from course_helpers.fake.limits import BucketState
+
+if TYPE_CHECKING:
+    from course_helpers.fake.core import FakeProvider
+
+__all__ = [
+    "DEFAULT_CHARGED_MAX_TOKENS",
+    "SSE_CONTENT_TYPE",
+    "Outcome",
+    "ProviderName",
+    "Reply",
+    "content_text",
+    "json_response",
+    "last_user_text",
+    "parse_json_object",
+    "resolve_model",
+    "sse_data",
+    "sse_event",
+]
+
+ProviderName = Literal["openai", "anthropic"]
+
+DEFAULT_CHARGED_MAX_TOKENS = 1024
+"""Tokens charged for the answer of an OpenAI request that sets no ``max_completion_tokens``."""
+
+SSE_CONTENT_TYPE = "text/event-stream; charset=utf-8"
+
+
+@dataclass
+class Outcome:
+    """A dialect's answer to one request: the response plus what the calls log records."""
+
+    response: FakeResponse
+    request_id: str | None
+    status: int | None = None  # None: hung or dropped before the status line
+    streamed: bool = False
+    model: str | None = None
+    usage: dict[str, Any] | None = None
+    fault: str | None = None
+
+
+def _compact(payload: Any) -> bytes:
+    return json.dumps(payload, separators=(",", ":")).encode()
+
+
+def json_response(
+    status: int, payload: Any, headers: Mapping[str, str], *, delay: float = 0.0
+) -> FakeResponse:
+    """A JSON response sent as one chunk after ``delay`` seconds."""
+    return FakeResponse(
+        status,
+        {**headers, "content-type": "application/json"},
+        [Chunk(_compact(payload), delay)],
+    )
+
+
+def sse_data(payload: Any, delay: float = 0.0) -> Chunk:
+    """One ``data:``-only SSE frame (OpenAI's Chat Completions stream)."""
+    return Chunk(b"data: " + _compact(payload) + b"\n\n", delay)
+
+
+def sse_event(name: str, payload: Any, delay: float = 0.0) -> Chunk:
+    """One SSE frame with an ``event:`` line (Anthropic's Messages and OpenAI's Responses)."""
+    return Chunk(b"event: " + name.encode() + b"\ndata: " + _compact(payload) + b"\n\n", delay)
+
+
+def parse_json_object(request: FakeRequest) -> dict[str, Any] | None:
+    """The request body as a JSON object, or ``None`` if it is not one.
+
+    Parsed as strictly as the real APIs do: ``NaN``/``Infinity`` are not JSON, and a body nested
+    too deep or with a huge number is refused rather than crashing the parser (``safe_json``).
+    """
+    try:
+        body = safe_json.loads(request.body or b"null")
+    except safe_json.InvalidJSON:
+        return None
+    return body if isinstance(body, dict) else None
+
+
+def content_text(content: Any) -> str:
+    """The text of a message's content: a string or a list of content blocks."""
+    if isinstance(content, str):
+        return content
+    if isinstance(content, list):
+        return "".join(
+            str(block.get("text", "")) for block in content if isinstance(block, Mapping)
+        )
+    return ""
+
+
+def last_user_text(messages: Sequence[Any]) -> str:
+    """The text of the last user message (what the answer responds to)."""
+    for message in reversed(messages):
+        if isinstance(message, Mapping) and message.get("role") == "user":
+            return content_text(message.get("content"))
+    return ""
+
+
+def resolve_model(name: str, provider: ProviderName) -> ModelInfo | RetiredModel | None:
+    """The catalogue entry a request's model names, its retirement record, or ``None``."""
+    retired = retired_model(name)
+    if retired is not None:
+        return retired
+    try:
+        info = get_model(name)
+    except UnknownModelError:
+        return None
+    return info if info.provider == provider else None
+
+
+class Reply:
+    """What every reply to one request shares: its request id, the caller's key and its limits.
+
+    A dialect subclasses it with its provider's headers and error body; ``outcome`` turns a body
+    into the ``Outcome`` the core records.
+    """
+
+    provider: ProviderName
+
+    def __init__(self, fake: FakeProvider, request_id: Callable[[FakeProvider], str]) -> None:
+        self.fake = fake
+        self.request_id = request_id(fake)
+        self.key: str | None = None  # the key's id (``limits.key_id``) once authenticated
+
+    def states(self) -> dict[str, BucketState]:
+        """The caller's rate-limit buckets (none before the key is known)."""
+        if self.key is None:
+            return {}
+        return self.fake.rate_limits[self.provider].peek(self.key)
+
+    def headers(self, states: dict[str, BucketState] | None = None) -> dict[str, str]:
+        """The provider's response headers (request id, organisation, rate limits)."""
+        raise NotImplementedError
+
+    def outcome(
+        self,
+        status: int,
+        body: Any,
+        *,
+        model: str | None = None,
+        fault: str | None = None,
+        extra: Mapping[str, str] | None = None,
+        states: dict[str, BucketState] | None = None,
+    ) -> Outcome:
+        """A JSON answer (usually an error body) with this reply's headers, as an ``Outcome``."""
+        headers = {**self.headers(states), **(extra or {})}
+        response = json_response(status, body, headers)
+        return Outcome(response, self.request_id, status, model=model, fault=fault)
