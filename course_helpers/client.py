@@ -36,6 +36,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import logging
 import os
 import threading
@@ -217,25 +218,21 @@ class LLMResponse:
         return self.content
 
 
-class LLMStream(Iterator[str]):
-    """Text deltas as they arrive; once exhausted, ``.response`` is the whole ``LLMResponse``.
+class _StreamBase:
+    """What ``LLMStream`` and ``AsyncLLMStream`` share: the text so far, then the response."""
 
-    The request is sent when iteration starts. Use it as a context manager (or call ``close()``)
-    to release the connection when you stop reading early.
-    """
+    _HOW_TO_READ = "for delta in stream: ..."
 
-    def __init__(self, run: Callable[[LLMStream], Iterator[str]]) -> None:
+    def __init__(self) -> None:
         self._response: LLMResponse | None = None
         self._parts: list[str] = []
-        self._chunks = run(self)
 
-    def __iter__(self) -> LLMStream:
-        return self
-
-    def __next__(self) -> str:
-        text = next(self._chunks)
+    def _received(self, text: str) -> str:
         self._parts.append(text)
         return text
+
+    def _finish(self, response: LLMResponse) -> None:
+        self._response = response
 
     @property
     def text(self) -> str:
@@ -247,10 +244,28 @@ class LLMStream(Iterator[str]):
         """The final response with usage; available once the stream was read to the end."""
         if self._response is None:
             raise RuntimeError(
-                "The stream has not finished: read it to the end (for delta in stream: ...) "
+                f"The stream has not finished: read it to the end ({self._HOW_TO_READ}) "
                 "before asking for .response."
             )
         return self._response
+
+
+class LLMStream(_StreamBase, Iterator[str]):
+    """Text deltas as they arrive; once exhausted, ``.response`` is the whole ``LLMResponse``.
+
+    The request is sent when iteration starts. Use it as a context manager (or call ``close()``)
+    to release the connection when you stop reading early.
+    """
+
+    def __init__(self, run: Callable[[LLMStream], Iterator[str]]) -> None:
+        super().__init__()
+        self._chunks = run(self)
+
+    def __iter__(self) -> LLMStream:
+        return self
+
+    def __next__(self) -> str:
+        return self._received(next(self._chunks))
 
     def close(self) -> None:
         """Stop the stream and release its connection."""
@@ -265,36 +280,20 @@ class LLMStream(Iterator[str]):
         self.close()
 
 
-class AsyncLLMStream(AsyncIterator[str]):
+class AsyncLLMStream(_StreamBase, AsyncIterator[str]):
     """The asyncio twin of ``LLMStream``: ``async for delta in stream``, then ``.response``."""
 
+    _HOW_TO_READ = "async for delta in stream: ..."
+
     def __init__(self, run: Callable[[AsyncLLMStream], AsyncIterator[str]]) -> None:
-        self._response: LLMResponse | None = None
-        self._parts: list[str] = []
+        super().__init__()
         self._chunks = run(self)
 
     def __aiter__(self) -> AsyncLLMStream:
         return self
 
     async def __anext__(self) -> str:
-        text = await anext(self._chunks)
-        self._parts.append(text)
-        return text
-
-    @property
-    def text(self) -> str:
-        """The text received so far."""
-        return "".join(self._parts)
-
-    @property
-    def response(self) -> LLMResponse:
-        """The final response with usage; available once the stream was read to the end."""
-        if self._response is None:
-            raise RuntimeError(
-                "The stream has not finished: read it to the end (async for delta in stream: ...) "
-                "before asking for .response."
-            )
-        return self._response
+        return self._received(await anext(self._chunks))
 
     async def aclose(self) -> None:
         """Stop the stream and release its connection."""
@@ -315,46 +314,184 @@ class AsyncLLMStream(AsyncIterator[str]):
 
 
 # --------------------------------------------------------------------------------------------
-# One call to one (provider, model): budget, limiter, timing, usage log and log line.
+# One call: its options, its targets in order, and the bookkeeping for each target.
+
+
+@dataclass(frozen=True)
+class CallOptions:
+    """What one ``complete``/``stream`` call asked for, the same for every target and attempt."""
+
+    messages: list[dict[str, Any]]
+    system: str | None = None
+    max_tokens: int = 1024
+    temperature: float | None = None
+    stop: tuple[str, ...] = ()
+    model: str | None = None
+    extra: Mapping[str, Any] = field(default_factory=dict)
+
+    @classmethod
+    def of(
+        cls,
+        messages: Messages,
+        system: str | None,
+        max_tokens: int,
+        temperature: float | None,
+        stop: str | Sequence[str] | None,
+        model: str | None,
+        extra: Mapping[str, Any],
+    ) -> CallOptions:
+        """The options as the public methods take them: a prompt string, one stop string..."""
+        return cls(
+            messages=_as_messages(messages),
+            system=system,
+            max_tokens=max_tokens,
+            temperature=temperature,
+            stop=(stop,) if isinstance(stop, str) else tuple(stop or ()),
+            model=model,
+            extra=dict(extra),
+        )
+
+    def request(self, model: str, timeout: float) -> ChatRequest:
+        """The request for one target: its own model name, the same everything else."""
+        return ChatRequest(
+            model=model,
+            messages=self.messages,
+            max_tokens=self.max_tokens,
+            system=self.system,
+            temperature=self.temperature,
+            stop=self.stop,
+            extra=dict(self.extra),
+            timeout=timeout,
+        )
+
+
+class _Route:
+    """The targets of one call in order, and the failures that made it fall back so far.
+
+    Iterating gives one ``_Call`` per target; ``with call:`` records a failure and either lets the
+    loop go on to the next target (a fallback) or raises.
+    """
+
+    def __init__(self, owner: LLMClient, options: CallOptions, *, stream: bool) -> None:
+        self.owner = owner
+        self.options = options
+        self.stream = stream
+        self.targets = owner._targets(options.model)
+        self.failures: list[tuple[Target, LLMError]] = []
+
+    def __iter__(self) -> Iterator[_Call]:
+        for target in self.targets:
+            yield _Call(self, target)
+
+    @property
+    def fallback_from(self) -> Target | None:
+        """The target first asked, when a fallback is answering instead."""
+        return self.failures[0][0] if self.failures else None
+
+    def failed(self, call: _Call, error: LLMError, partial: ChatResult | None) -> bool:
+        """Record the failure; ``True`` to try the next target, ``False`` to raise ``error``."""
+        target = (call.provider, call.model)
+        is_last = len(self.failures) + 1 >= len(self.targets)
+        if not is_last and _falls_back(error) and call.first_token_at is None:
+            call.failed(error, "fallback", partial)
+            self.failures.append((target, error))
+            return True
+        call.failed(error, "error", partial)
+        for (provider, model), earlier in self.failures:
+            error.add_note(
+                f"Fell back from {provider}/{model} after {type(earlier).__name__}; "
+                f"{target[0]}/{target[1]} then failed too."
+            )
+        return False
 
 
 class _Call:
-    """The bookkeeping for one target of one call; the retry loop runs between its hooks."""
+    """One target of one call: budget, limiter, timing, usage log and log line.
 
-    def __init__(
-        self, owner: LLMClient, target: Target, request: ChatRequest, *, stream: bool
-    ) -> None:
-        self.owner = owner
+    The public methods differ only in how they send (call or await, iterate or async-iterate);
+    everything before, between and after the attempts is here, and a ``with call:`` block
+    settles a failure (see ``__exit__``).
+    """
+
+    def __init__(self, route: _Route, target: Target) -> None:
+        self.route = route
+        self.owner = route.owner
         self.provider, self.model = target
-        self.request = request
-        self.stream = stream
+        self.request = route.options.request(self.model, self.owner.timeout)
+        self.stream = route.stream
         self.request_id = new_request_id()
         self.started = time.perf_counter()
         self.first_token_at: float | None = None
         self.attempts = 0
-        self.prompt_estimate = estimate_tokens(request.messages, system=request.system)
-        self.estimate = self.prompt_estimate + request.max_tokens  # what the provider charges
+        self.prompt_estimate = estimate_tokens(self.request.messages, system=self.request.system)
+        self.estimate = self.prompt_estimate + self.request.max_tokens  # what the provider charges
         self.reservation: Reservation | None = None
+        self.adapter: ProviderAdapter = ADAPTERS[self.provider]
+        self.opened: ProviderStream | AsyncProviderStream | None = None
+        self.finished = False  # succeeded() or failed() ran: nothing left to record
 
-    def prepare(self) -> None:
-        """Check the limiter can ever fit the call, then reserve the estimate in the budget.
+    def __enter__(self) -> _Call:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        error: BaseException | None,
+        tb: TracebackType | None,
+    ) -> bool:
+        """Settle a failure; ``True`` (the error is swallowed) when the route falls back."""
+        if error is None or self.finished:
+            return False
+        generated = self.partial()
+        if isinstance(error, LLMError):
+            return self.route.failed(self, error, generated)
+        if isinstance(error, GeneratorExit):  # the caller stopped reading: bill what was generated
+            self.failed(None, "ok", generated)
+        else:  # a bug, a cancelled task, Ctrl+C: release and record
+            self.failed(error, "error", generated)
+        return False
+
+    def start(self, *, is_async: bool) -> Any:
+        """The SDK client, once the limiter and the budget said the call may go ahead.
 
         Raises ``ValueError`` (larger than the rate limit) or ``BudgetExceededError`` before any
         request is sent.
         """
+        client = self.owner._client_for(self.provider, is_async=is_async)
         if self.owner.limiter is not None:
             self.owner.limiter.wait_time(self.estimate)  # raises ValueError if it never fits
         if self.owner.budget is not None:
             self.reservation = self.owner.budget.reserve(
                 self.prompt_estimate, model=self.model, max_output=self.request.max_tokens
             )
+        return client
 
-    def before_attempt(self) -> None:
+    # One attempt each: wait for the limiter, then send one request.
+
+    def send(self, client: Any) -> ChatResult:
+        self._begin_attempt()
+        return self.adapter.complete(client, self.request)
+
+    async def asend(self, client: Any) -> ChatResult:
+        await self._abegin_attempt()
+        return await self.adapter.acomplete(client, self.request)
+
+    def open(self, client: Any) -> ProviderStream:
+        self._begin_attempt()
+        self.opened = opened = self.adapter.open_stream(client, self.request)
+        return opened
+
+    async def aopen(self, client: Any) -> AsyncProviderStream:
+        await self._abegin_attempt()
+        self.opened = opened = await self.adapter.aopen_stream(client, self.request)
+        return opened
+
+    def _begin_attempt(self) -> None:
         self.attempts += 1
         if self.owner.limiter is not None:
             self.owner.limiter.acquire(self.estimate)
 
-    async def abefore_attempt(self) -> None:
+    async def _abegin_attempt(self) -> None:
         self.attempts += 1
         if self.owner.limiter is not None:
             await self.owner.limiter.acquire_async(self.estimate)
@@ -363,7 +500,14 @@ class _Call:
         if self.first_token_at is None:
             self.first_token_at = time.perf_counter()
 
-    def succeeded(self, result: ChatResult, fallback_from: Target | None) -> LLMResponse:
+    def partial(self) -> ChatResult | None:
+        """What the last stream opened has generated so far (``None`` for ``complete``)."""
+        return self.opened.result() if self.opened is not None else None
+
+    def succeeded(self, result: ChatResult | None) -> LLMResponse:
+        """Settle, reconcile, log and record a success (``None``: a stream that said nothing)."""
+        self.finished = True
+        result = result or ChatResult("", self.request.model, None, None, 0, 0)
         latency = time.perf_counter() - self.started
         if self.reservation is not None:
             self.reservation.settle(
@@ -399,7 +543,7 @@ class _Call:
             provider_request_id=result.request_id,
             cost_usd=cost,
             attempts=self.attempts,
-            fallback_from=fallback_from,
+            fallback_from=self.route.fallback_from,
         )
         self._report(
             "ok",
@@ -420,6 +564,7 @@ class _Call:
         A stream that failed (or was closed) after its first token was still generated and
         billed: its partial usage is settled, with estimates where the provider had not said.
         """
+        self.finished = True
         latency = time.perf_counter() - self.started
         input_tokens = output_tokens = 0
         if partial is not None and self.first_token_at is not None:
@@ -575,6 +720,8 @@ class LLMClient:
         return f"LLMClient(provider={self.provider!r}, model={self.model!r}{fallbacks})"
 
     # -- public API -----------------------------------------------------------------------------
+    # Each method differs from its twin only in its I/O (call or await, iterate or async-iterate):
+    # routing, fallbacks, budget, limiter and bookkeeping are in _Route and _Call.
 
     def complete(
         self,
@@ -588,32 +735,13 @@ class LLMClient:
         **extra: Any,
     ) -> LLMResponse:
         """Send ``messages`` (or a prompt string) and return the whole answer."""
-        chat = _as_messages(messages)
-        failures: list[tuple[Target, LLMError]] = []
-        targets = self._targets(model)
-        for index, target in enumerate(targets):
-            request = self._request(target, chat, system, max_tokens, temperature, stop, extra)
-            call = _Call(self, target, request, stream=False)
-            try:
-                adapter, client = self._adapter_and_client(target[0], is_async=False)
-                call.prepare()
-
-                def attempt(
-                    call: _Call = call, adapter: ProviderAdapter = adapter, client: Any = client
-                ) -> ChatResult:
-                    call.before_attempt()
-                    return adapter.complete(client, call.request)
-
-                result = call_with_retry(
-                    attempt, self.retry or _NO_RETRY, sleep=self._sleep, on_retry=self._on_retry
-                )
-            except LLMError as error:
-                self._handle_failure(call, error, None, failures, index, len(targets))
-                continue
-            except BaseException as error:  # a bug, a cancelled task, Ctrl+C: release and record
-                call.failed(error, "error", None)
-                raise
-            return call.succeeded(result, failures[0][0] if failures else None)
+        options = CallOptions.of(messages, system, max_tokens, temperature, stop, model, extra)
+        for call in _Route(self, options, stream=False):
+            with call:
+                client = call.start(is_async=False)
+                send = functools.partial(call.send, client)
+                result = call_with_retry(send, **self._retry_options(is_async=False))
+                return call.succeeded(result)
         raise AssertionError("unreachable: the last target raises")  # pragma: no cover
 
     async def acomplete(
@@ -628,32 +756,13 @@ class LLMClient:
         **extra: Any,
     ) -> LLMResponse:
         """The asyncio twin of ``complete``."""
-        chat = _as_messages(messages)
-        failures: list[tuple[Target, LLMError]] = []
-        targets = self._targets(model)
-        for index, target in enumerate(targets):
-            request = self._request(target, chat, system, max_tokens, temperature, stop, extra)
-            call = _Call(self, target, request, stream=False)
-            try:
-                adapter, client = self._adapter_and_client(target[0], is_async=True)
-                call.prepare()
-
-                async def attempt(
-                    call: _Call = call, adapter: ProviderAdapter = adapter, client: Any = client
-                ) -> ChatResult:
-                    await call.abefore_attempt()
-                    return await adapter.acomplete(client, call.request)
-
-                result = await acall_with_retry(
-                    attempt, self.retry or _NO_RETRY, on_retry=self._on_retry, **self._async_kw()
-                )
-            except LLMError as error:
-                self._handle_failure(call, error, None, failures, index, len(targets))
-                continue
-            except BaseException as error:  # a bug, a cancelled task, Ctrl+C: release and record
-                call.failed(error, "error", None)
-                raise
-            return call.succeeded(result, failures[0][0] if failures else None)
+        options = CallOptions.of(messages, system, max_tokens, temperature, stop, model, extra)
+        for call in _Route(self, options, stream=False):
+            with call:
+                client = call.start(is_async=True)
+                send = functools.partial(call.asend, client)
+                result = await acall_with_retry(send, **self._retry_options(is_async=True))
+                return call.succeeded(result)
         raise AssertionError("unreachable: the last target raises")  # pragma: no cover
 
     def stream(
@@ -668,57 +777,21 @@ class LLMClient:
         **extra: Any,
     ) -> LLMStream:
         """Stream the answer: iterate for text deltas, then read ``.response``."""
-        chat = _as_messages(messages)
-        targets = self._targets(model)
+        options = CallOptions.of(messages, system, max_tokens, temperature, stop, model, extra)
+        route = _Route(self, options, stream=True)
 
         def run(sink: LLMStream) -> Iterator[str]:
-            failures: list[tuple[Target, LLMError]] = []
-            for index, target in enumerate(targets):
-                request = self._request(target, chat, system, max_tokens, temperature, stop, extra)
-                call = _Call(self, target, request, stream=True)
-                opened: list[ProviderStream] = []
-                try:
-                    adapter, client = self._adapter_and_client(target[0], is_async=False)
-                    call.prepare()
-
-                    def open_stream(
-                        call: _Call = call,
-                        adapter: ProviderAdapter = adapter,
-                        client: Any = client,
-                        opened: list[ProviderStream] = opened,
-                    ) -> ProviderStream:
-                        call.before_attempt()
-                        opened.append(adapter.open_stream(client, call.request))
-                        return opened[-1]
-
-                    chunks = cast(
-                        Generator[str, None, None],
-                        retry_stream(
-                            open_stream,
-                            self.retry or _NO_RETRY,
-                            sleep=self._sleep,
-                            on_retry=self._on_retry,
-                        ),
-                    )
-                    with contextlib.closing(chunks):
+            for call in route:
+                with call:
+                    client = call.start(is_async=False)
+                    open_stream = functools.partial(call.open, client)
+                    chunks = retry_stream(open_stream, **self._retry_options(is_async=False))
+                    with contextlib.closing(cast(Generator[str, None, None], chunks)):
                         for text in chunks:
                             call.first_token()
                             yield text
-                except LLMError as error:
-                    partial = opened[-1].result() if opened else None
-                    self._handle_failure(call, error, partial, failures, index, len(targets))
-                    continue
-                except GeneratorExit:  # the caller stopped reading: bill what was generated
-                    call.failed(None, "ok", opened[-1].result() if opened else None)
-                    raise
-                except BaseException as error:
-                    call.failed(error, "error", opened[-1].result() if opened else None)
-                    raise
-                result = opened[-1].result() if opened else None
-                sink._response = call.succeeded(
-                    result or _empty_result(request), failures[0][0] if failures else None
-                )
-                return
+                    sink._finish(call.succeeded(call.partial()))
+                    return
 
         return LLMStream(run)
 
@@ -734,57 +807,21 @@ class LLMClient:
         **extra: Any,
     ) -> AsyncLLMStream:
         """The asyncio twin of ``stream``: ``async for delta in client.astream(...)``."""
-        chat = _as_messages(messages)
-        targets = self._targets(model)
+        options = CallOptions.of(messages, system, max_tokens, temperature, stop, model, extra)
+        route = _Route(self, options, stream=True)
 
         async def run(sink: AsyncLLMStream) -> AsyncIterator[str]:
-            failures: list[tuple[Target, LLMError]] = []
-            for index, target in enumerate(targets):
-                request = self._request(target, chat, system, max_tokens, temperature, stop, extra)
-                call = _Call(self, target, request, stream=True)
-                opened: list[AsyncProviderStream] = []
-                try:
-                    adapter, client = self._adapter_and_client(target[0], is_async=True)
-                    call.prepare()
-
-                    async def open_stream(
-                        call: _Call = call,
-                        adapter: ProviderAdapter = adapter,
-                        client: Any = client,
-                        opened: list[AsyncProviderStream] = opened,
-                    ) -> AsyncProviderStream:
-                        await call.abefore_attempt()
-                        opened.append(await adapter.aopen_stream(client, call.request))
-                        return opened[-1]
-
-                    achunks = cast(
-                        AsyncGenerator[str, None],
-                        aretry_stream(
-                            open_stream,
-                            self.retry or _NO_RETRY,
-                            on_retry=self._on_retry,
-                            **self._async_kw(),
-                        ),
-                    )
-                    async with contextlib.aclosing(achunks):
-                        async for text in achunks:
+            for call in route:
+                with call:
+                    client = call.start(is_async=True)
+                    open_stream = functools.partial(call.aopen, client)
+                    chunks = aretry_stream(open_stream, **self._retry_options(is_async=True))
+                    async with contextlib.aclosing(cast(AsyncGenerator[str, None], chunks)):
+                        async for text in chunks:
                             call.first_token()
                             yield text
-                except LLMError as error:
-                    partial = opened[-1].result() if opened else None
-                    self._handle_failure(call, error, partial, failures, index, len(targets))
-                    continue
-                except GeneratorExit:  # the caller stopped reading: bill what was generated
-                    call.failed(None, "ok", opened[-1].result() if opened else None)
-                    raise
-                except BaseException as error:
-                    call.failed(error, "error", opened[-1].result() if opened else None)
-                    raise
-                result = opened[-1].result() if opened else None
-                sink._response = call.succeeded(
-                    result or _empty_result(request), failures[0][0] if failures else None
-                )
-                return
+                    sink._finish(call.succeeded(call.partial()))
+                    return
 
         return AsyncLLMStream(run)
 
@@ -799,55 +836,15 @@ class LLMClient:
         serves = catalog.provider_for(model)
         return (serves or self.provider), model
 
-    def _request(
-        self,
-        target: Target,
-        messages: list[dict[str, Any]],
-        system: str | None,
-        max_tokens: int,
-        temperature: float | None,
-        stop: str | Sequence[str] | None,
-        extra: Mapping[str, Any],
-    ) -> ChatRequest:
-        return ChatRequest(
-            model=target[1],
-            messages=messages,
-            max_tokens=max_tokens,
-            system=system,
-            temperature=temperature,
-            stop=(stop,) if isinstance(stop, str) else tuple(stop or ()),
-            extra=dict(extra),
-            timeout=self.timeout,
-        )
+    def _retry_options(self, *, is_async: bool) -> dict[str, Any]:
+        """The retry loop's policy and hooks (asyncio keeps its own sleep unless given one)."""
+        options: dict[str, Any] = {"policy": self.retry or _NO_RETRY, "on_retry": self._on_retry}
+        sleep = self._async_sleep if is_async else self._sleep
+        if sleep is not None:
+            options["sleep"] = sleep
+        return options
 
-    def _async_kw(self) -> dict[str, Any]:
-        return {"sleep": self._async_sleep} if self._async_sleep is not None else {}
-
-    def _handle_failure(
-        self,
-        call: _Call,
-        error: LLMError,
-        partial: ChatResult | None,
-        failures: list[tuple[Target, LLMError]],
-        index: int,
-        count: int,
-    ) -> None:
-        """Record the failure; return to try the next target, or raise ``error``."""
-        target = (call.provider, call.model)
-        streamed = call.first_token_at is not None
-        if index + 1 < count and _falls_back(error) and not streamed:
-            call.failed(error, "fallback", partial)
-            failures.append((target, error))
-            return
-        call.failed(error, "error", partial)
-        for (provider, model), earlier in failures:
-            error.add_note(
-                f"Fell back from {provider}/{model} after {type(earlier).__name__}; "
-                f"{target[0]}/{target[1]} then failed too."
-            )
-        raise error
-
-    def _adapter_and_client(self, provider: Provider, *, is_async: bool) -> tuple[Any, Any]:
+    def _client_for(self, provider: Provider, *, is_async: bool) -> Any:
         adapter = ADAPTERS[provider]
         # An asyncio client's connections belong to one event loop: keep one client per loop, so
         # two asyncio.run(...) calls in a script do not share a closed loop's connections.
@@ -857,7 +854,7 @@ class LLMClient:
             cached = self._clients.get(key)
             if cached is None or cached[0] is not loop:
                 cached = self._clients[key] = (loop, self._make_client(adapter, is_async=is_async))
-        return adapter, cached[1]
+        return cached[1]
 
     def _make_client(self, adapter: ProviderAdapter, *, is_async: bool) -> Any:
         given = self._given.get(adapter.name)
@@ -874,7 +871,3 @@ class LLMClient:
                 provider=adapter.name,
             )
         return adapter.new_client(timeout=self.timeout, is_async=is_async)
-
-
-def _empty_result(request: ChatRequest) -> ChatResult:
-    return ChatResult("", request.model, None, None, 0, 0)

@@ -111,13 +111,13 @@ class StreamAccumulator(Protocol[_Event]):
         """The answer so far: text, usage and finish reason from the events seen."""
 
 
-class ProviderStream:
-    """An open provider stream: iterate for text deltas, then ``result()`` for the whole answer."""
+class _ProviderStreamBase:
+    """What ``ProviderStream`` and ``AsyncProviderStream`` share: the reply's ids and result."""
 
     def __init__(
         self,
         provider: ProviderName,
-        events: Iterable[Any],
+        events: Any,
         accumulator: StreamAccumulator[Any],
         *,
         request_id: str | None,
@@ -128,6 +128,16 @@ class ProviderStream:
         self.headers = headers
         self._events = events
         self._accumulator = accumulator
+
+    def result(self) -> ChatResult:
+        """The answer accumulated so far (complete once iteration has ended)."""
+        return self._accumulator.result(request_id=self.request_id, headers=self.headers)
+
+
+class ProviderStream(_ProviderStreamBase):
+    """An open provider stream: iterate for text deltas, then ``result()`` for the whole answer."""
+
+    _events: Iterable[Any]
 
     def __iter__(self) -> Iterator[str]:
         with translate_errors(self.provider):
@@ -136,10 +146,6 @@ class ProviderStream:
                 if text:
                     yield text
 
-    def result(self) -> ChatResult:
-        """The answer accumulated so far (complete once iteration has ended)."""
-        return self._accumulator.result(request_id=self.request_id, headers=self.headers)
-
     def close(self) -> None:
         """Release the HTTP connection, also when the stream was not read to the end."""
         close = getattr(self._events, "close", None)
@@ -147,23 +153,10 @@ class ProviderStream:
             close()
 
 
-class AsyncProviderStream:
+class AsyncProviderStream(_ProviderStreamBase):
     """The asyncio twin of ``ProviderStream``."""
 
-    def __init__(
-        self,
-        provider: ProviderName,
-        events: AsyncIterable[Any],
-        accumulator: StreamAccumulator[Any],
-        *,
-        request_id: str | None,
-        headers: Mapping[str, str],
-    ) -> None:
-        self.provider = provider
-        self.request_id = request_id
-        self.headers = headers
-        self._events = events
-        self._accumulator = accumulator
+    _events: AsyncIterable[Any]
 
     async def __aiter__(self) -> AsyncIterator[str]:
         with translate_errors(self.provider):
@@ -171,10 +164,6 @@ class AsyncProviderStream:
                 text = self._accumulator.feed(event)
                 if text:
                     yield text
-
-    def result(self) -> ChatResult:
-        """The answer accumulated so far (complete once iteration has ended)."""
-        return self._accumulator.result(request_id=self.request_id, headers=self.headers)
 
     async def close(self) -> None:
         """Release the HTTP connection, also when the stream was not read to the end."""
