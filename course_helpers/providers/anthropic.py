@@ -14,20 +14,20 @@ What is Anthropic-specific here:
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import Any
+from collections.abc import Callable, Mapping
+from typing import Any, ClassVar, cast
 
 from anthropic import Anthropic, AsyncAnthropic
 from anthropic.types import Message, RawMessageStreamEvent
 
 from course_helpers.catalog import ProviderName
-from course_helpers.providers import (
-    AsyncProviderStream,
+from course_helpers.providers.base import (
     ChatRequest,
     ChatResult,
     FinishReason,
-    ProviderStream,
-    translate_errors,
+    ProviderAdapter,
+    StreamAccumulator,
+    finish_reason,
 )
 
 __all__ = ["FINISH_REASONS", "SAMPLING_PARAMS", "AnthropicAdapter", "AnthropicStreamAccumulator"]
@@ -43,10 +43,6 @@ FINISH_REASONS: dict[str, FinishReason] = {
 
 # Sampling parameters the 2.x SDK only takes through extra_body.
 SAMPLING_PARAMS = ("temperature", "top_p", "top_k")
-
-
-def _finish(raw: str | None) -> FinishReason | None:
-    return None if raw is None else FINISH_REASONS.get(raw, "other")
 
 
 def _text_of(message: Message) -> str:
@@ -70,15 +66,10 @@ def split_system(
     return kept, ("\n\n".join(prompts) if prompts else None)
 
 
-class AnthropicStreamAccumulator:
+class AnthropicStreamAccumulator(StreamAccumulator[RawMessageStreamEvent]):
     """Collects a Messages stream: text deltas, stop reason and usage."""
 
-    def __init__(self, model: str) -> None:
-        self.model = model
-        self.parts: list[str] = []
-        self.raw_finish_reason: str | None = None
-        self.input_tokens = 0
-        self.output_tokens = 0
+    finish_reasons = FINISH_REASONS
 
     def feed(self, event: RawMessageStreamEvent) -> str | None:
         if event.type == "message_start":
@@ -96,58 +87,17 @@ class AnthropicStreamAccumulator:
                 self.input_tokens = event.usage.input_tokens
         return None
 
-    def result(self, *, request_id: str | None, headers: Mapping[str, str]) -> ChatResult:
-        return ChatResult(
-            content="".join(self.parts),
-            model=self.model,
-            finish_reason=_finish(self.raw_finish_reason),
-            raw_finish_reason=self.raw_finish_reason,
-            input_tokens=self.input_tokens,
-            output_tokens=self.output_tokens,
-            request_id=request_id,
-            headers=headers,
-        )
 
-
-def _result(message: Message, request_id: str | None, headers: Mapping[str, str]) -> ChatResult:
-    return ChatResult(
-        content=_text_of(message),
-        model=message.model,
-        finish_reason=_finish(message.stop_reason),
-        raw_finish_reason=message.stop_reason,
-        input_tokens=message.usage.input_tokens,
-        output_tokens=message.usage.output_tokens,
-        request_id=request_id,
-        headers=headers,
-    )
-
-
-class AnthropicAdapter:
+class AnthropicAdapter(ProviderAdapter):
     """The ``ProviderAdapter`` for Anthropic's Messages API."""
 
-    name: ProviderName = "anthropic"
-    env_vars: tuple[str, ...] = ("ANTHROPIC_API_KEY", "ANTHROPIC_AUTH_TOKEN")
+    name: ClassVar[ProviderName] = "anthropic"
+    env_vars: ClassVar[tuple[str, ...]] = ("ANTHROPIC_API_KEY", "ANTHROPIC_AUTH_TOKEN")
+    sdk_classes = (Anthropic, AsyncAnthropic)
+    accumulator = AnthropicStreamAccumulator
 
-    def new_client(self, *, timeout: float, is_async: bool) -> Anthropic | AsyncAnthropic:
-        cls = AsyncAnthropic if is_async else Anthropic
-        with translate_errors(self.name):
-            return cls(max_retries=0, timeout=timeout)
-
-    def twin(self, client: Any, *, is_async: bool) -> Anthropic | AsyncAnthropic:
-        cls = AsyncAnthropic if is_async else Anthropic
-        return cls(
-            api_key=client.api_key,
-            auth_token=client.auth_token,
-            base_url=client.base_url,
-            timeout=client.timeout,
-            max_retries=0,
-        )
-
-    def without_retries(self, client: Any) -> Any:
-        return client.with_options(max_retries=0)
-
-    def is_async_client(self, client: Any) -> bool:
-        return isinstance(client, AsyncAnthropic)
+    def raw_create(self, client: Any) -> Callable[..., Any]:
+        return cast(Callable[..., Any], client.messages.with_raw_response.create)
 
     def request_kwargs(self, request: ChatRequest, *, stream: bool) -> dict[str, Any]:
         messages, system = split_system(request.messages, request.system)
@@ -176,40 +126,19 @@ class AnthropicAdapter:
         kwargs.update(extra)
         return kwargs
 
-    def complete(self, client: Any, request: ChatRequest) -> ChatResult:
-        with translate_errors(self.name):
-            raw = client.messages.with_raw_response.create(
-                **self.request_kwargs(request, stream=False)
-            )
-            message: Message = raw.parse()
-        return _result(message, raw.request_id, raw.headers)
-
-    async def acomplete(self, client: Any, request: ChatRequest) -> ChatResult:
-        with translate_errors(self.name):
-            raw = await client.messages.with_raw_response.create(
-                **self.request_kwargs(request, stream=False)
-            )
-            message: Message = await raw.parse()
-        return _result(message, raw.request_id, raw.headers)
-
-    def open_stream(self, client: Any, request: ChatRequest) -> ProviderStream:
-        with translate_errors(self.name):
-            raw = client.messages.with_raw_response.create(
-                **self.request_kwargs(request, stream=True)
-            )
-            events = raw.parse()
-        accumulator = AnthropicStreamAccumulator(request.model)
-        return ProviderStream(
-            self.name, events, accumulator, request_id=raw.request_id, headers=raw.headers
+    def build_result(
+        self, reply: Message, request_id: str | None, headers: Mapping[str, str]
+    ) -> ChatResult:
+        return ChatResult(
+            content=_text_of(reply),
+            model=reply.model,
+            finish_reason=finish_reason(reply.stop_reason, FINISH_REASONS),
+            raw_finish_reason=reply.stop_reason,
+            input_tokens=reply.usage.input_tokens,
+            output_tokens=reply.usage.output_tokens,
+            request_id=request_id,
+            headers=headers,
         )
 
-    async def aopen_stream(self, client: Any, request: ChatRequest) -> AsyncProviderStream:
-        with translate_errors(self.name):
-            raw = await client.messages.with_raw_response.create(
-                **self.request_kwargs(request, stream=True)
-            )
-            events = await raw.parse()
-        accumulator = AnthropicStreamAccumulator(request.model)
-        return AsyncProviderStream(
-            self.name, events, accumulator, request_id=raw.request_id, headers=raw.headers
-        )
+    def account_options(self, client: Any) -> dict[str, Any]:
+        return {"auth_token": client.auth_token}

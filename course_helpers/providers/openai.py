@@ -11,20 +11,20 @@ What is OpenAI-specific here:
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import Any
+from collections.abc import Callable, Mapping
+from typing import Any, ClassVar, cast
 
 from openai import AsyncOpenAI, OpenAI
 from openai.types.chat import ChatCompletion, ChatCompletionChunk
 
 from course_helpers.catalog import ProviderName
-from course_helpers.providers import (
-    AsyncProviderStream,
+from course_helpers.providers.base import (
     ChatRequest,
     ChatResult,
     FinishReason,
-    ProviderStream,
-    translate_errors,
+    ProviderAdapter,
+    StreamAccumulator,
+    finish_reason,
 )
 
 __all__ = ["FINISH_REASONS", "OpenAIAdapter", "OpenAIStreamAccumulator"]
@@ -38,19 +38,10 @@ FINISH_REASONS: dict[str, FinishReason] = {
 }
 
 
-def _finish(raw: str | None) -> FinishReason | None:
-    return None if raw is None else FINISH_REASONS.get(raw, "other")
-
-
-class OpenAIStreamAccumulator:
+class OpenAIStreamAccumulator(StreamAccumulator[ChatCompletionChunk]):
     """Collects a chat-completion stream: the text of choice 0, its finish reason, and usage."""
 
-    def __init__(self, model: str) -> None:
-        self.model = model
-        self.parts: list[str] = []
-        self.raw_finish_reason: str | None = None
-        self.input_tokens = 0
-        self.output_tokens = 0
+    finish_reasons = FINISH_REASONS
 
     def feed(self, event: ChatCompletionChunk) -> str | None:
         self.model = event.model or self.model
@@ -68,64 +59,17 @@ class OpenAIStreamAccumulator:
                 self.parts.append(text)
         return text
 
-    def result(self, *, request_id: str | None, headers: Mapping[str, str]) -> ChatResult:
-        return ChatResult(
-            content="".join(self.parts),
-            model=self.model,
-            finish_reason=_finish(self.raw_finish_reason),
-            raw_finish_reason=self.raw_finish_reason,
-            input_tokens=self.input_tokens,
-            output_tokens=self.output_tokens,
-            request_id=request_id,
-            headers=headers,
-        )
 
-
-def _result(
-    completion: ChatCompletion, request_id: str | None, headers: Mapping[str, str]
-) -> ChatResult:
-    choice = completion.choices[0] if completion.choices else None
-    raw_finish = choice.finish_reason if choice is not None else None
-    usage = completion.usage
-    return ChatResult(
-        content=(choice.message.content or "") if choice is not None else "",
-        model=completion.model,
-        finish_reason=_finish(raw_finish),
-        raw_finish_reason=raw_finish,
-        input_tokens=usage.prompt_tokens if usage is not None else 0,
-        output_tokens=usage.completion_tokens if usage is not None else 0,
-        request_id=request_id,
-        headers=headers,
-    )
-
-
-class OpenAIAdapter:
+class OpenAIAdapter(ProviderAdapter):
     """The ``ProviderAdapter`` for OpenAI's Chat Completions API."""
 
-    name: ProviderName = "openai"
-    env_vars: tuple[str, ...] = ("OPENAI_API_KEY",)
+    name: ClassVar[ProviderName] = "openai"
+    env_vars: ClassVar[tuple[str, ...]] = ("OPENAI_API_KEY",)
+    sdk_classes = (OpenAI, AsyncOpenAI)
+    accumulator = OpenAIStreamAccumulator
 
-    def new_client(self, *, timeout: float, is_async: bool) -> OpenAI | AsyncOpenAI:
-        cls = AsyncOpenAI if is_async else OpenAI
-        with translate_errors(self.name):
-            return cls(max_retries=0, timeout=timeout)
-
-    def twin(self, client: Any, *, is_async: bool) -> OpenAI | AsyncOpenAI:
-        cls = AsyncOpenAI if is_async else OpenAI
-        return cls(
-            api_key=client.api_key,
-            organization=client.organization,
-            project=client.project,
-            base_url=client.base_url,
-            timeout=client.timeout,
-            max_retries=0,
-        )
-
-    def without_retries(self, client: Any) -> Any:
-        return client.with_options(max_retries=0)
-
-    def is_async_client(self, client: Any) -> bool:
-        return isinstance(client, AsyncOpenAI)
+    def raw_create(self, client: Any) -> Callable[..., Any]:
+        return cast(Callable[..., Any], client.chat.completions.with_raw_response.create)
 
     def request_kwargs(self, request: ChatRequest, *, stream: bool) -> dict[str, Any]:
         messages = list(request.messages)
@@ -148,40 +92,22 @@ class OpenAIAdapter:
         kwargs.update(request.extra)
         return kwargs
 
-    def complete(self, client: Any, request: ChatRequest) -> ChatResult:
-        with translate_errors(self.name):
-            raw = client.chat.completions.with_raw_response.create(
-                **self.request_kwargs(request, stream=False)
-            )
-            completion: ChatCompletion = raw.parse()
-        return _result(completion, raw.request_id, raw.headers)
-
-    async def acomplete(self, client: Any, request: ChatRequest) -> ChatResult:
-        with translate_errors(self.name):
-            raw = await client.chat.completions.with_raw_response.create(
-                **self.request_kwargs(request, stream=False)
-            )
-            completion: ChatCompletion = raw.parse()
-        return _result(completion, raw.request_id, raw.headers)
-
-    def open_stream(self, client: Any, request: ChatRequest) -> ProviderStream:
-        with translate_errors(self.name):
-            raw = client.chat.completions.with_raw_response.create(
-                **self.request_kwargs(request, stream=True)
-            )
-            events = raw.parse()
-        accumulator = OpenAIStreamAccumulator(request.model)
-        return ProviderStream(
-            self.name, events, accumulator, request_id=raw.request_id, headers=raw.headers
+    def build_result(
+        self, reply: ChatCompletion, request_id: str | None, headers: Mapping[str, str]
+    ) -> ChatResult:
+        choice = reply.choices[0] if reply.choices else None
+        raw_finish = choice.finish_reason if choice is not None else None
+        usage = reply.usage
+        return ChatResult(
+            content=(choice.message.content or "") if choice is not None else "",
+            model=reply.model,
+            finish_reason=finish_reason(raw_finish, FINISH_REASONS),
+            raw_finish_reason=raw_finish,
+            input_tokens=usage.prompt_tokens if usage is not None else 0,
+            output_tokens=usage.completion_tokens if usage is not None else 0,
+            request_id=request_id,
+            headers=headers,
         )
 
-    async def aopen_stream(self, client: Any, request: ChatRequest) -> AsyncProviderStream:
-        with translate_errors(self.name):
-            raw = await client.chat.completions.with_raw_response.create(
-                **self.request_kwargs(request, stream=True)
-            )
-            events = raw.parse()
-        accumulator = OpenAIStreamAccumulator(request.model)
-        return AsyncProviderStream(
-            self.name, events, accumulator, request_id=raw.request_id, headers=raw.headers
-        )
+    def account_options(self, client: Any) -> dict[str, Any]:
+        return {"organization": client.organization, "project": client.project}
