@@ -6,12 +6,13 @@
 ...     ...                                          # plain OpenAI() / Anthropic() code
 ...     fake.calls[-1].status
 
-One core (``core.FakeProvider.handle``: a request in, timed chunks out, no I/O), the dialects it
-speaks (registered in ``dialects``: chat completions, messages), their shared leaf helpers
-(``wire``: framing and replies; ``faults``: fault playback; ``completion``: answer cutting), and two
-adapters: ``respx_adapter`` (in-process, the default, started by ``FakeProvider.start`` or
-``with``; respx is imported only then) and the ASGI app (``python -m course_helpers.fake --port
-8787``). See ``core`` for the order of checks and the rate-limit charging rule.
+One core (``core.FakeProvider.handle``: a request in, timed chunks out, no I/O), the dialects
+it speaks (registered in ``dialects``: chat completions, responses, messages), their shared leaf
+helpers (``wire``: framing and replies; ``faults``: fault playback; ``completion``: answer
+cutting), and two adapters: ``respx_adapter`` (in-process, the default, started by
+``FakeProvider.start`` or ``with``; respx is imported only then) and the ASGI app (``python -m
+course_helpers.fake --port 8787``). See ``core`` for the order of checks and the rate-limit
+charging rule.
 """
 
 from __future__ import annotations

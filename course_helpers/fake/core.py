@@ -5,9 +5,9 @@ pass it through") without I/O and without sleeping; latency is written into the 
 delays, and the adapters (``respx_adapter``, the ASGI app) play it back. Everything that changes —
 the calls log, the fault queue, the rate-limit buckets, the random streams — sits behind one lock.
 
-Order of checks for a generation request (``/chat/completions``, ``/v1/messages``), as the real
-APIs do it: authentication (401) → body and parameters (400) → model (404) → context window (400) →
-a scripted or random fault → rate limits (429) → the answer.
+Order of checks for a generation request (``/chat/completions``, ``/responses``,
+``/v1/messages``), as the real APIs do it: authentication (401) → body and parameters (400) →
+model (404) → context window (400) → a scripted or random fault → rate limits (429) → the answer.
 
 Rate-limit charging rule: a request is charged when it arrives, at
 ``estimate_tokens(messages, system=...) + max_tokens`` tokens (OpenAI: ``max_completion_tokens``,
@@ -45,6 +45,7 @@ from course_helpers.fake.dialects import provider_of
 from course_helpers.fake.exchange import FakeRequest, FakeResponse
 from course_helpers.fake.faults import KIND_NAMES, Fault, FaultKind, fault_from_spec
 from course_helpers.fake.limits import RateLimits
+from course_helpers.fake.response_store import DEFAULT_KEEP_RESPONSES, ResponseStore
 from course_helpers.fake.wire import (
     DEFAULT_CHARGED_MAX_TOKENS,
     Outcome,
@@ -160,6 +161,8 @@ class FakeProvider:
     ``providers`` lists what is simulated: requests for another provider pass through untouched.
     ``keep_calls`` is how many of the newest requests ``calls`` keeps (older ones are dropped, so
     memory stays bounded however long the provider runs); ``call_count`` still counts them all.
+    ``keep_responses`` is how many stored Responses API answers ``previous_response_id`` can
+    still name (the newest; an older id gets the real API's 404).
     """
 
     def __init__(
@@ -180,6 +183,7 @@ class FakeProvider:
         clock: Callable[[], float] = time.monotonic,
         wall_clock: Callable[[], float] = time.time,
         keep_calls: int = DEFAULT_KEEP_CALLS,
+        keep_responses: int = DEFAULT_KEEP_RESPONSES,
     ) -> None:
         if keep_calls < 0:
             raise ValueError(f"keep_calls is a number of requests (0 or more), got {keep_calls!r}")
@@ -212,6 +216,7 @@ class FakeProvider:
         self._calls: deque[FakeCall] = deque(maxlen=keep_calls)
         self._call_count = 0
         self._faults: list[Fault] = []
+        self.stored_responses = ResponseStore(keep_responses)
         self._seed_streams()
 
     def _seed_streams(self) -> None:
@@ -327,9 +332,10 @@ class FakeProvider:
             return list(self._faults)
 
     def reset(self) -> None:
-        """Forget the calls, the scripted faults and the rate-limit state; reseed the streams."""
+        """Forget the calls, the faults, stored responses, rate-limit state; reseed the streams."""
         with self._lock:
             self._calls.clear()
+            self.stored_responses.clear()
             self._call_count = 0
             self._faults.clear()
             for limits in self.rate_limits.values():

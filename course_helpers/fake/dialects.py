@@ -12,7 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from course_helpers.fake import anthropic, openai
+from course_helpers.fake import anthropic, openai, responses
 from course_helpers.fake.exchange import FakeRequest
 from course_helpers.fake.wire import Outcome, ProviderName
 
@@ -36,13 +36,14 @@ class Dialect:
 
 
 DIALECTS: tuple[Dialect, ...] = (
+    Dialect("responses", "openai", responses.handle, openai.not_found),
     Dialect("chat_completions", "openai", openai.handle, openai.not_found),
     Dialect("messages", "anthropic", anthropic.handle, anthropic.not_found),
 )
 
 _ANTHROPIC_ENDINGS = ("/messages", "/messages/count_tokens")
-_OPENAI_ENDINGS = ("/chat/completions", "/models")
-_OPENAI_PARTS = ("/models/",)
+_OPENAI_ENDINGS = ("/chat/completions", "/responses", "/models")
+_OPENAI_PARTS = ("/models/", "/responses/")
 
 
 def provider_of(request: FakeRequest) -> ProviderName | None:
