@@ -53,16 +53,16 @@ from collections.abc import (
 )
 from dataclasses import dataclass, field
 from types import TracebackType
-from typing import TYPE_CHECKING, Any, cast, get_args
+from typing import TYPE_CHECKING, Any, cast
 
 from course_helpers import catalog
-from course_helpers.catalog import ProviderName
 from course_helpers.errors import (
     AuthenticationError,
     LLMError,
     NotFoundError,
     QuotaExceededError,
 )
+from course_helpers.provider_record import PROVIDER_RECORDS, PROVIDERS, ProviderName
 from course_helpers.providers import (
     ADAPTERS,
     AsyncProviderStream,
@@ -101,10 +101,6 @@ __all__ = [
 
 Provider = ProviderName
 """``"openai"`` or ``"anthropic"``."""
-
-PROVIDERS: tuple[Provider, ...] = get_args(ProviderName)
-
-_LABELS = {"openai": "OpenAI", "anthropic": "Anthropic"}
 
 Target = tuple[Provider, str]
 """A ``(provider, model)`` pair: where one call goes."""
@@ -146,8 +142,8 @@ def resolve_target(provider: Provider | str | None, model: str | None) -> Target
         return serves, model
     if serves is not None and serves != chosen:
         raise ValueError(
-            f"{model!r} is served by {_LABELS[serves]}, not {_LABELS[chosen]}: drop provider= (the "
-            f"model name decides), or pick an {_LABELS[chosen]} model such as "
+            f"{model!r} is served by {_label(serves)}, not {_label(chosen)}: drop provider= (the "
+            f"model name decides), or pick an {_label(chosen)} model such as "
             f"{catalog.default_model(chosen)!r}."
         )
     return chosen, model
@@ -156,9 +152,18 @@ def resolve_target(provider: Provider | str | None, model: str | None) -> Target
 def _default_provider() -> Provider:
     """The first provider with a key in the environment; OpenAI when none has one."""
     for provider in PROVIDERS:
-        if any(os.environ.get(name) for name in ADAPTERS[provider].env_vars):
+        if _has_key(provider):
             return provider
     return PROVIDERS[0]
+
+
+def _label(provider: Provider) -> str:
+    return PROVIDER_RECORDS[provider].label
+
+
+def _has_key(provider: Provider) -> bool:
+    """Whether any of the provider's key variables is set (its SDK reads any of them)."""
+    return any(os.environ.get(name) for name in PROVIDER_RECORDS[provider].key_variables)
 
 
 def _as_target(item: str | tuple[str, str]) -> Target:
@@ -862,9 +867,10 @@ class LLMClient:
             if adapter.is_async_client(given) == is_async:
                 return adapter.without_retries(given)
             return adapter.twin(given, is_async=is_async)
-        if not any(os.environ.get(name) for name in adapter.env_vars):
+        if not _has_key(adapter.name):
+            variable = adapter.record.key_variable
             raise AuthenticationError(
-                f"{adapter.env_vars[0]} is not set, so LLMClient cannot call {adapter.name}. Run "
+                f"{variable} is not set, so LLMClient cannot call {adapter.name}. Run "
                 "`from course_helpers import setup; setup()` first (it reads .env at the course "
                 "root, or starts the simulated provider when there is no key), or pass "
                 f"{adapter.name}_client=.",

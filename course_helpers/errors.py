@@ -38,7 +38,14 @@ import email.utils
 import re
 import time
 from collections.abc import Callable, Mapping
-from typing import Any, ClassVar, Literal
+from typing import Any, ClassVar
+
+from course_helpers.provider_record import (
+    PROVIDER_RECORDS,
+    PROVIDERS,
+    ProviderName,
+    provider_for_host,
+)
 
 __all__ = [
     "AuthenticationError",
@@ -62,14 +69,6 @@ __all__ = [
     "redact",
 ]
 
-ProviderName = Literal["openai", "anthropic"]
-
-_DISPLAY = {"openai": "OpenAI", "anthropic": "Anthropic"}
-_ENV_VAR = {"openai": "OPENAI_API_KEY", "anthropic": "ANTHROPIC_API_KEY"}
-_BILLING_URL = {
-    "openai": "https://platform.openai.com/settings/organization/billing",
-    "anthropic": "https://console.anthropic.com/settings/billing",
-}
 _OFFLINE = "or run offline with setup(mode='offline')"
 
 
@@ -326,30 +325,31 @@ def classify(exc: BaseException) -> LLMError:
 def is_api_failure(exc: BaseException) -> bool:
     """Whether ``exc`` came from talking to an API (SDK, HTTP, network), not from a bug.
 
-    Retry layers classify and maybe retry API failures; anything else (a ``KeyError`` in the
-    caller's own code) must propagate unchanged, so the traceback points at the bug.
+    The one answer both the translation (``providers.translate_errors``) and the retry layer
+    use. API failures are classified (and maybe retried); anything else propagates unchanged,
+    so the traceback points at the bug: a ``KeyError`` in the caller's code, a
+    ``FileNotFoundError`` for a missing file (of the ``OSError`` family only ``ConnectionError``
+    and ``TimeoutError`` are network failures). anthropic's missing-credentials ``TypeError`` is
+    an API failure: the fix is a key, not the code.
     """
     if isinstance(exc, LLMError | TimeoutError | ConnectionError):
         return True
     root = type(exc).__module__.partition(".")[0]
-    if root in ("openai", "anthropic") or root in _HTTP_LIBRARIES:
-        return True
-    return "Could not resolve authentication method" in str(exc)
+    return root in _SDKS or root in _HTTP_LIBRARIES or _lacks_credentials(exc)
+
+
+def _lacks_credentials(exc: BaseException) -> bool:
+    """anthropic's ``TypeError`` when neither a key nor a token is set (raised before sending)."""
+    return isinstance(exc, TypeError) and "Could not resolve authentication method" in str(exc)
 
 
 def _provider_of(exc: BaseException) -> ProviderName | None:
     root = type(exc).__module__.partition(".")[0]
-    if root == "openai":
-        return "openai"
-    if root == "anthropic":
-        return "anthropic"
+    for name in PROVIDERS:  # each SDK's package is named after its provider
+        if root == name:
+            return name
     request = _safe_request(exc)  # raw httpx2 errors escape anthropic streams; the URL tells whose
-    host = request.url.host if request is not None else ""
-    if host.endswith("openai.com"):
-        return "openai"
-    if host.endswith("anthropic.com"):
-        return "anthropic"
-    return None
+    return provider_for_host(request.url.host) if request is not None else None
 
 
 def _safe_request(exc: BaseException) -> Any:
@@ -422,6 +422,7 @@ def _classify_api_error(exc: BaseException, provider: ProviderName) -> LLMError:
     )
 
 
+_SDKS = PROVIDERS  # each SDK's package is named after its provider
 _HTTP_LIBRARIES = ("httpx2", "httpcore2", "httpx", "httpcore")
 _TRANSPORT_ERRORS = {"TransportError", "NetworkError", "ProtocolError"}  # httpx* and httpcore*
 
@@ -437,7 +438,7 @@ def _classify_other(exc: BaseException, provider: ProviderName | None) -> LLMErr
     text = str(exc)
     if provider == "openai" and "api_key" in text and type(exc).__name__ == "OpenAIError":
         return _build(AuthenticationError, "openai", detail=text)
-    if "CredentialsError" in names or "Could not resolve authentication method" in text:
+    if "CredentialsError" in names or _lacks_credentials(exc):
         return _build(AuthenticationError, "anthropic", detail=text)
     return LLMError(_unknown_message(exc, provider, None, text or None), provider=provider)
 
@@ -500,7 +501,7 @@ def _build(
     in_stream: bool = False,
 ) -> LLMError:
     """An instance of ``cls`` with a message that says what happened and what to do."""
-    name = _DISPLAY.get(provider or "", "The provider")
+    name = PROVIDER_RECORDS[provider].label if provider is not None else "The provider"
     kwargs: dict[str, Any] = {
         "provider": provider,
         "status": status,
@@ -535,7 +536,11 @@ def _headline(
     retry_after: float | None,
     param: str | None,
 ) -> str:
-    env_var = _ENV_VAR.get(provider or "", "OPENAI_API_KEY or ANTHROPIC_API_KEY")
+    env_var = (
+        PROVIDER_RECORDS[provider].key_variable
+        if provider is not None
+        else " or ".join(record.key_variable for record in PROVIDER_RECORDS.values())
+    )
     if cls is RateLimitError:
         wait = f"wait the {retry_after:g} s it asked for" if retry_after is not None else "back off"
         return (
@@ -543,7 +548,7 @@ def _headline(
             "(course_helpers.retry does), and throttle with course_helpers.ratelimit.RateLimiter."
         )
     if cls is QuotaExceededError:
-        url = _BILLING_URL.get(provider or "", "your provider's billing page")
+        url = PROVIDER_RECORDS[provider].billing_url if provider else "your provider's billing page"
         return (
             f"{name} says the account is out of credit or over its spend limit{what}. Retrying "
             f"will not help: add credit or raise the limit at {url}, {_OFFLINE}."
@@ -603,7 +608,7 @@ def _with_detail(text: str, name: str, detail: str | None, request_id: str | Non
 def _unknown_message(
     exc: BaseException, provider: ProviderName | None, status: int | None, detail: str | None
 ) -> str:
-    source = _DISPLAY.get(provider or "", "the LLM call")
+    source = PROVIDER_RECORDS[provider].label if provider is not None else "the LLM call"
     status_text = f" (HTTP {status})" if status else ""
     said = f": {detail}" if detail else ""
     return (

@@ -40,6 +40,8 @@ from course_helpers.errors import (
     parse_retry_after,
     redact,
 )
+from course_helpers.providers import translate_errors
+from course_helpers.retry import RetryPolicy, call_with_retry
 
 OPENAI_URL = "https://api.openai.com/v1/chat/completions"
 ANTHROPIC_URL = "https://api.anthropic.com/v1/messages"
@@ -781,6 +783,58 @@ def test_e2e_anthropic_without_credentials(router: Any) -> None:
     result = classify(info.value)
     assert type(result) is AuthenticationError
     assert "ANTHROPIC_API_KEY" in str(result)
+
+
+# ------------------------------------------------------------- is this an API failure? one answer
+# The translation (translate_errors) and the retry layer (call_with_retry) both ask is_api_failure;
+# these are the two cases where they once answered differently.
+
+
+def _translated(fn: Any) -> None:
+    with translate_errors("anthropic"):
+        fn()
+
+
+def _retried(fn: Any) -> None:
+    call_with_retry(fn, RetryPolicy(max_attempts=3, deadline=None), sleep=lambda _: None)
+
+
+LAYERS = pytest.mark.parametrize(
+    "layer", [_translated, _retried], ids=["translate_errors", "call_with_retry"]
+)
+
+
+@LAYERS
+def test_a_missing_file_is_a_bug_for_both_layers(layer: Any, tmp_path: Any) -> None:
+    missing = tmp_path / "prompt.txt"
+    with pytest.raises(FileNotFoundError) as info:  # unchanged, so the traceback shows the path
+        layer(missing.read_text)
+    assert str(missing) in str(info.value)
+    assert not errors.is_api_failure(info.value)
+
+
+@LAYERS
+def test_anthropic_without_credentials_is_an_authentication_error_for_both_layers(
+    layer: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("ANTHROPIC_API_KEY", raising=False)
+    monkeypatch.delenv("ANTHROPIC_AUTH_TOKEN", raising=False)
+    # A closed loopback port: should the SDK ever send instead of raising, nothing leaves the host.
+    client = anthropic.Anthropic(base_url="http://127.0.0.1:9", max_retries=0)
+    sent: list[int] = []
+
+    def ask() -> None:
+        sent.append(1)
+        client.messages.create(
+            model="claude-haiku-4-5", max_tokens=10, messages=[{"role": "user", "content": "hi"}]
+        )
+
+    with pytest.raises(AuthenticationError) as info:
+        layer(ask)
+    assert isinstance(info.value.__cause__, TypeError)
+    assert "Could not resolve authentication method" in str(info.value.__cause__)
+    assert "ANTHROPIC_API_KEY" in str(info.value) and info.value.provider == "anthropic"
+    assert sent == [1]  # a missing key is not retried
 
 
 # ------------------------------------------------------------------------ through FakeProvider

@@ -15,7 +15,7 @@ raised ``from`` the original.
 
 from __future__ import annotations
 
-from course_helpers.catalog import ProviderName
+from course_helpers.provider_record import ProviderName
 from course_helpers.providers.anthropic import AnthropicAdapter
 from course_helpers.providers.base import (
     AsyncProviderStream,

@@ -15,12 +15,12 @@ What is Anthropic-specific here:
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from typing import Any, ClassVar, cast
+from typing import Any, cast
 
 from anthropic import Anthropic, AsyncAnthropic
 from anthropic.types import Message, RawMessageStreamEvent
 
-from course_helpers.catalog import ProviderName
+from course_helpers.provider_record import PROVIDER_RECORDS
 from course_helpers.providers.base import (
     ChatRequest,
     ChatResult,
@@ -91,8 +91,7 @@ class AnthropicStreamAccumulator(StreamAccumulator[RawMessageStreamEvent]):
 class AnthropicAdapter(ProviderAdapter):
     """The ``ProviderAdapter`` for Anthropic's Messages API."""
 
-    name: ClassVar[ProviderName] = "anthropic"
-    env_vars: ClassVar[tuple[str, ...]] = ("ANTHROPIC_API_KEY", "ANTHROPIC_AUTH_TOKEN")
+    record = PROVIDER_RECORDS["anthropic"]
     sdk_classes = (Anthropic, AsyncAnthropic)
     accumulator = AnthropicStreamAccumulator
 

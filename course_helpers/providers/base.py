@@ -11,8 +11,8 @@ from collections.abc import AsyncIterable, AsyncIterator, Callable, Iterable, It
 from dataclasses import dataclass, field
 from typing import Any, ClassVar, Generic, Literal, TypeVar
 
-from course_helpers.catalog import ProviderName
-from course_helpers.errors import LLMError, classify
+from course_helpers.errors import LLMError, classify, is_api_failure
+from course_helpers.provider_record import ProviderName, ProviderRecord
 
 __all__ = [
     "AsyncProviderStream",
@@ -70,28 +70,21 @@ class ChatResult:
 def translate_errors(provider: ProviderName) -> Iterator[None]:
     """Re-raise any exception from an SDK or the network as the course's ``LLMError``.
 
-    Programming errors (``TypeError``, ``ValueError`` ... raised before a request is sent) are
-    left alone: they are bugs to fix, not failures to retry or report as provider errors.
+    What counts is ``errors.is_api_failure``, the retry layer's answer too. Programming errors
+    (a ``TypeError`` or ``ValueError`` raised before a request is sent, a ``FileNotFoundError``)
+    are left alone: they are bugs to fix, not failures to retry or report as provider errors.
     """
     try:
         yield
     except LLMError:
         raise
     except Exception as exc:
-        if not _is_foreign(exc):
+        if not is_api_failure(exc):
             raise
         error = classify(exc)
         if error.provider is None:
             error.provider = provider
         raise error from exc
-
-
-def _is_foreign(exc: BaseException) -> bool:
-    """True for exceptions raised by the SDKs, httpx2/httpcore2 or the OS network stack."""
-    root = type(exc).__module__.partition(".")[0]
-    return root in ("openai", "anthropic", "httpx2", "httpcore2", "httpx", "httpcore") or (
-        isinstance(exc, OSError | TimeoutError)
-    )
 
 
 def finish_reason(raw: str | None, table: Mapping[str, FinishReason]) -> FinishReason | None:
@@ -197,7 +190,7 @@ class AsyncProviderStream(_ProviderStreamBase):
 class ProviderAdapter:
     """Everything ``LLMClient`` needs from one provider; each provider fills in what differs.
 
-    A provider sets ``name``, ``env_vars`` (any one of them is enough to create a client),
+    A provider sets ``record`` (its ``provider_record`` entry: name, key variables...),
     ``sdk_classes`` (its sync and async client classes) and ``accumulator`` (its stream reader),
     and writes four small methods: ``raw_create`` (which SDK method sends), ``request_kwargs``
     (the arguments), ``build_result`` (the reply, normalised) and, when its clients carry more
@@ -205,10 +198,18 @@ class ProviderAdapter:
     client handling are written once, here.
     """
 
-    name: ClassVar[ProviderName]
-    env_vars: ClassVar[tuple[str, ...]]
+    record: ClassVar[ProviderRecord]
     sdk_classes: ClassVar[tuple[type[Any], type[Any]]]  # (sync client, async client)
     accumulator: ClassVar[type[StreamAccumulator[Any]]]
+
+    @property
+    def name(self) -> ProviderName:
+        return self.record.name
+
+    @property
+    def env_vars(self) -> tuple[str, ...]:
+        """The variables any one of which holds a key the SDK reads."""
+        return self.record.key_variables
 
     # -- what a provider fills in -------------------------------------------------------------
 

@@ -12,12 +12,12 @@ What is OpenAI-specific here:
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from typing import Any, ClassVar, cast
+from typing import Any, cast
 
 from openai import AsyncOpenAI, OpenAI
 from openai.types.chat import ChatCompletion, ChatCompletionChunk
 
-from course_helpers.catalog import ProviderName
+from course_helpers.provider_record import PROVIDER_RECORDS
 from course_helpers.providers.base import (
     ChatRequest,
     ChatResult,
@@ -63,8 +63,7 @@ class OpenAIStreamAccumulator(StreamAccumulator[ChatCompletionChunk]):
 class OpenAIAdapter(ProviderAdapter):
     """The ``ProviderAdapter`` for OpenAI's Chat Completions API."""
 
-    name: ClassVar[ProviderName] = "openai"
-    env_vars: ClassVar[tuple[str, ...]] = ("OPENAI_API_KEY",)
+    record = PROVIDER_RECORDS["openai"]
     sdk_classes = (OpenAI, AsyncOpenAI)
     accumulator = OpenAIStreamAccumulator
 
