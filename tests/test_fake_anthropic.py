@@ -13,7 +13,7 @@ import httpx2
 import pytest
 
 from course_helpers.catalog import get_model, list_models
-from course_helpers.fake import FakeProvider
+from course_helpers.fake import FakeProvider, respx_adapter
 from course_helpers.tokens import estimate_tokens, split_tokens
 
 KEY = "sk-ant-FAKE-for-tests-wxyz"  # made up: obviously not a real key
@@ -144,9 +144,19 @@ def test_models_list_paginates_and_retrieve(fake: FakeProvider) -> None:
         c.models.retrieve("claude-imaginary-9")
 
 
-def test_base_url_override_reaches_the_fake(fake: FakeProvider) -> None:
-    message = create(client(base_url="http://127.0.0.1:9/proxy"))
-    assert message.content[0].text and fake.calls[-1].path == "/proxy/v1/messages"
+def test_a_base_url_the_course_set_up_reaches_the_fake(fake: FakeProvider) -> None:
+    respx_adapter.answer_at("http://fake.test/proxy")
+    try:
+        message = create(client(base_url="http://fake.test/proxy"))
+    finally:
+        respx_adapter.forget("http://fake.test/proxy")
+    assert message.content[0].text and fake.calls[-1].path == "/v1/messages"
+
+
+def test_a_learners_own_base_url_is_left_alone(fake: FakeProvider) -> None:
+    with pytest.raises(anthropic.APIConnectionError):  # nothing listens there: as without the fake
+        create(client(base_url="http://127.0.0.1:9/proxy"))
+    assert fake.calls == []
 
 
 # ----------------------------------------------------------------------------- streaming

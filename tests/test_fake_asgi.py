@@ -319,6 +319,10 @@ class Recorder:
         self.requests.append(request)
         return self.response
 
+    def not_found(self, request: FakeRequest, provider: str) -> FakeResponse:
+        self.requests.append(request)
+        return FakeResponse(404, {"x-provider": provider}, [])
+
 
 @pytest.fixture(scope="module")
 def recorder_server() -> Iterator[tuple[Recorder, RunningServer]]:
@@ -332,7 +336,7 @@ def test_request_reaches_the_core_as_sent(recorder_server: tuple[Recorder, Runni
     recorder.requests.clear()
     recorder.response = FakeResponse(204, {}, [])
     response = httpx2.post(
-        f"{server.base_url}/v1/x?a=1&b=two",
+        f"{server.base_url}/v1/chat/completions?a=1&b=two",
         content=b'{"k": 1}',
         headers={
             "X-Custom-Header": "Value",
@@ -342,7 +346,11 @@ def test_request_reaches_the_core_as_sent(recorder_server: tuple[Recorder, Runni
     )
     assert response.status_code == 204
     (request,) = recorder.requests
-    assert (request.method, request.path, request.body) == ("POST", "/v1/x", b'{"k": 1}')
+    assert (request.method, request.path, request.body) == (
+        "POST",
+        "/v1/chat/completions",
+        b'{"k": 1}',
+    )
     assert request.query == {"a": "1", "b": "two"}
     assert request.headers["x-custom-header"] == "Value"
     assert request.headers["authorization"] == "Bearer sk-abc"
@@ -358,7 +366,7 @@ def test_status_headers_and_body_are_replayed(
     headers = {"x-request-id": "req_123", "content-type": "text/plain", "content-length": "999"}
     chunks = [Chunk(b"ab"), Chunk(b"cd", delay), Chunk(b"", delay), Chunk(b"ef", delay)]
     recorder.response = FakeResponse(418, headers, chunks)
-    response = httpx2.get(f"{server.base_url}/teapot")
+    response = httpx2.get(f"{server.base_url}/v1/models")
     assert response.status_code == 418
     assert response.headers["x-request-id"] == "req_123"
     assert response.headers["content-type"] == "text/plain"

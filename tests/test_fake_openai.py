@@ -12,7 +12,7 @@ import openai
 import pytest
 
 from course_helpers.catalog import get_model
-from course_helpers.fake import FakeProvider
+from course_helpers.fake import FakeProvider, respx_adapter
 from course_helpers.tokens import estimate_tokens, split_tokens
 
 KEY = "sk-test-abcdef1234567890wxyz"
@@ -110,10 +110,20 @@ def test_raw_response_headers(fake: FakeProvider) -> None:
     assert raw.parse().choices[0].message.content
 
 
-def test_base_url_override_reaches_the_fake(fake: FakeProvider) -> None:
-    reply = create(client(base_url="http://localhost:9/custom/v1"))
+def test_a_base_url_the_course_set_up_reaches_the_fake(fake: FakeProvider) -> None:
+    respx_adapter.answer_at("http://fake.test/custom")
+    try:
+        reply = create(client(base_url="http://fake.test/custom/v1"))
+    finally:
+        respx_adapter.forget("http://fake.test/custom")
     assert reply.choices[0].message.content
-    assert fake.calls[0].path == "/custom/v1/chat/completions"
+    assert fake.calls[0].path == "/v1/chat/completions"  # as the provider's host sees it
+
+
+def test_a_learners_own_base_url_is_left_alone(fake: FakeProvider) -> None:
+    with pytest.raises(openai.APIConnectionError):  # nothing listens there: as without the fake
+        create(client(base_url="http://127.0.0.1:9/v1"))
+    assert fake.calls == []
 
 
 def test_models_list_and_retrieve(fake: FakeProvider) -> None:

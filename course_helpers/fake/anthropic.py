@@ -12,6 +12,7 @@ is ``enforced_spend_limit_reached`` (the SDK raises ``EnforcedSpendLimitReachedE
 
 from __future__ import annotations
 
+import json
 import math
 import re
 from dataclasses import dataclass
@@ -19,10 +20,13 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from course_helpers.catalog import ModelInfo, RetiredModel, list_models
-from course_helpers.fake.completion import Completion
+from course_helpers.fake.completion import Completion, shape_answer
+from course_helpers.fake.endpoints import ANTHROPIC_MAX_BODY_BYTES
 from course_helpers.fake.exchange import Chunk, Ending, FakeRequest, FakeResponse
 from course_helpers.fake.faults import Fault, cut_body, stalled, stream_cutoff
 from course_helpers.fake.limits import BucketState, Charge, anthropic_headers, key_id
+from course_helpers.fake.tools import Plan, plan_messages
+from course_helpers.fake.unsupported import anthropic_problem, endpoint_feature, needs_live_key
 from course_helpers.fake.wire import (
     SSE_CONTENT_TYPE,
     Outcome,
@@ -34,7 +38,7 @@ from course_helpers.fake.wire import (
     resolve_model,
     sse_event,
 )
-from course_helpers.tokens import estimate_tokens
+from course_helpers.tokens import estimate_tokens, split_tokens
 
 if TYPE_CHECKING:
     from course_helpers.fake.core import FakeProvider
@@ -132,6 +136,10 @@ def handle(fake: FakeProvider, request: FakeRequest) -> Outcome | None:
 
 def not_found(fake: FakeProvider, request: FakeRequest) -> Outcome:
     """The real API's answer to an unknown URL or method."""
+    feature = endpoint_feature("anthropic", request.path)
+    if feature is not None:
+        where = f"{request.method.upper()} {request.path} ({feature})"
+        return _Reply(fake).error(404, needs_live_key("anthropic", where), "not_found_error")
     return _Reply(fake).error(404, "Not Found", "not_found_error")
 
 
@@ -219,6 +227,49 @@ def _validate(body: dict[str, Any], *, needs_max_tokens: bool) -> str | None:
     system = body.get("system")
     if system is not None and not isinstance(system, str | list):
         return "system: Input should be a valid string or a list of text blocks"
+    return _check_tools(body) or anthropic_problem(body)
+
+
+def _check_tools(body: dict[str, Any]) -> str | None:
+    """``tools``, ``tool_choice`` and the tool_use / tool_result pairing the real API checks."""
+    tools = body.get("tools")
+    if tools is not None and not isinstance(tools, list):
+        return "tools: Input should be a valid list"
+    for index, tool in enumerate(tools or []):
+        if not isinstance(tool, dict):
+            return f"tools.{index}: Input should be a valid dictionary"
+        if tool.get("type") in (None, "custom"):
+            for field in ("name", "input_schema"):
+                if field not in tool:
+                    return f"tools.{index}.custom.{field}: Field required"
+    choice = body.get("tool_choice")
+    if isinstance(choice, dict) and choice.get("type") in ("any", "tool") and not tools:
+        return "tool_choice: tool_choice may only be specified while providing tools."
+    return _check_tool_pairs(body.get("messages") or [])
+
+
+def _check_tool_pairs(messages: list[Any]) -> str | None:
+    """Each ``tool_use`` answered by a ``tool_result`` in the very next message, and back."""
+    pending: list[str] = []
+    for index, message in enumerate(messages):
+        content = message.get("content")
+        blocks = [b for b in content if isinstance(b, dict)] if isinstance(content, list) else []
+        results = [str(b.get("tool_use_id")) for b in blocks if b.get("type") == "tool_result"]
+        unknown = [r for r in results if r not in pending]
+        if unknown:
+            return (
+                f"messages.{index}.content.0: unexpected `tool_use_id` found in `tool_result` "
+                f"blocks: {unknown[0]}. Each `tool_result` block must have a corresponding "
+                "`tool_use` block in the previous message."
+            )
+        missing = [p for p in pending if p not in results]
+        if missing:
+            return (
+                f"messages.{index}: `tool_use` ids were found without `tool_result` blocks "
+                f"immediately after: {missing[0]}. Each `tool_use` block must have a "
+                "corresponding `tool_result` block in the next message."
+            )
+        pending = [str(b.get("id")) for b in blocks if b.get("type") == "tool_use"]
     return None
 
 
@@ -238,9 +289,20 @@ def _admit(
 ) -> _Admitted | Outcome:
     """The checks ``/v1/messages`` and ``/count_tokens`` share, in the real API's order."""
     reply = _Reply(fake)
+    if len(request.body) > ANTHROPIC_MAX_BODY_BYTES:  # refused at the edge, before the key
+        return reply.error(
+            413, "Request exceeds the maximum allowed number of bytes.", "request_too_large"
+        )
     refused = _authenticate(reply, request)
     if refused:
         return refused
+    content_type = request.headers.get("content-type", "application/json")
+    if content_type.split(";")[0].strip().lower() != "application/json":
+        return reply.error(
+            400,
+            f"Unsupported Content-Type {content_type!r}: the request body must be JSON sent with "
+            "Content-Type: application/json.",
+        )
     body = parse_json_object(request)
     if body is None:
         return reply.error(400, "There was an error parsing the body of your request as JSON.")
@@ -313,9 +375,12 @@ def _messages(fake: FakeProvider, request: FakeRequest) -> Outcome:
         stops=list(body.get("stop_sequences") or []),
         deterministic=body.get("temperature") == 0,
     )
+    plan = plan_messages(body, last_user_text(messages))
+    completion, tool = _planned(fake, plan, completion, body)
+    tool_tokens = len(split_tokens(json.dumps(tool["input"]))) if tool else 0
     usage = {
         "input_tokens": input_tokens,
-        "output_tokens": len(completion.pieces),
+        "output_tokens": len(completion.pieces) + tool_tokens,
         "cache_creation_input_tokens": 0,
         "cache_read_input_tokens": 0,
         "service_tier": "standard",
@@ -333,13 +398,13 @@ def _messages(fake: FakeProvider, request: FakeRequest) -> Outcome:
         "type": "message",
         "role": "assistant",
         "model": model,
-        "content": [{"type": "text", "text": completion.text}],
-        "stop_reason": _STOP_REASON[completion.finish],
+        "content": _content(completion, tool),
+        "stop_reason": "tool_use" if tool else _STOP_REASON[completion.finish],
         "stop_sequence": completion.stop_sequence,
         "usage": usage,
     }
     if streaming:
-        chunks, ending = _stream(fake, message, completion, reply.request_id, fault)
+        chunks, ending = _stream(fake, message, completion, reply.request_id, fault, tool)
         headers.update({"content-type": content_type, "cache-control": "no-cache"})
         response = FakeResponse(200, headers, chunks, ending)
         return Outcome(response, reply.request_id, 200, True, model, usage, label)
@@ -350,12 +415,40 @@ def _messages(fake: FakeProvider, request: FakeRequest) -> Outcome:
     return Outcome(response, reply.request_id, 200, False, model, usage, label)
 
 
+def _planned(
+    fake: FakeProvider, plan: Plan, completion: Completion, body: dict[str, Any]
+) -> tuple[Completion, dict[str, Any] | None]:
+    """The text block and ``tool_use`` block the plan asks for (a final answer, JSON, a call)."""
+    max_tokens = int(body["max_tokens"])
+    stops = list(body.get("stop_sequences") or [])
+    if plan.text is not None:
+        return shape_answer(plan.text, max_tokens, stops), None
+    if plan.call is None:
+        return completion, None
+    tool = {
+        "type": "tool_use",
+        "id": "toolu_01" + fake.random_id(22, _BASE58),
+        "name": plan.call.name,
+        "input": dict(plan.arguments or {}),
+    }
+    choice = body.get("tool_choice")
+    forced = isinstance(choice, dict) and choice.get("type") in ("any", "tool")
+    preface = "" if forced else f"I'll use the {plan.call.name} tool to answer that."
+    return shape_answer(preface, max_tokens, []), tool
+
+
+def _content(completion: Completion, tool: dict[str, Any] | None) -> list[dict[str, Any]]:
+    text = [{"type": "text", "text": completion.text}] if completion.pieces or not tool else []
+    return [*text, *([tool] if tool else [])]
+
+
 def _stream(
     fake: FakeProvider,
     message: dict[str, Any],
     completion: Completion,
     request_id: str,
     fault: Fault | None,
+    tool: dict[str, Any] | None = None,
 ) -> tuple[list[Chunk], Ending]:
     """The SSE events of a streamed answer (wire-formats.md §2), with a fault if one applies."""
     start = {
@@ -365,42 +458,35 @@ def _stream(
         "stop_sequence": None,
         "usage": {**message["usage"], "output_tokens": 1},
     }
-    chunks = [
-        sse_event("message_start", {"type": "message_start", "message": start}),
-        sse_event(
-            "content_block_start",
-            {
-                "type": "content_block_start",
-                "index": 0,
-                "content_block": {"type": "text", "text": ""},
-            },
-        ),
-        sse_event("ping", {"type": "ping"}),
-    ]
-    pieces = completion.pieces
-    cutoff = stream_cutoff(fault, len(pieces))
-    for sent, piece in enumerate(pieces):
-        if cutoff is not None and sent >= cutoff:
-            break
-        delta = {
-            "type": "content_block_delta",
-            "index": 0,
-            "delta": {"type": "text_delta", "text": piece},
-        }
-        chunks.append(
-            sse_event("content_block_delta", delta, fake.ttft if sent == 0 else fake.token_delay)
-        )
-    if fault is not None:
-        if fault.kind == "mid_stream":
-            error = {
-                "type": "error",
-                "error": {"type": "overloaded_error", "message": fault.message or "Overloaded"},
-                "request_id": request_id,
-            }
-            return [*chunks, sse_event("error", error)], "complete"
-        return chunks, fault.ending
+    blocks: list[tuple[dict[str, Any], list[dict[str, Any]]]] = []
+    if completion.pieces or tool is None:
+        text = [{"type": "text_delta", "text": piece} for piece in completion.pieces]
+        blocks.append(({"type": "text", "text": ""}, text))
+    if tool is not None:
+        arguments = split_tokens(json.dumps(tool["input"], ensure_ascii=False))
+        partial = [{"type": "input_json_delta", "partial_json": p} for p in ["", *arguments]]
+        blocks.append(({**tool, "input": {}}, partial))
+    chunks = [sse_event("message_start", {"type": "message_start", "message": start})]
+    cutoff = stream_cutoff(fault, sum(len(deltas) for _, deltas in blocks))
+    sent = 0
+    for index, (block, deltas) in enumerate(blocks):
+        opening = {"type": "content_block_start", "index": index, "content_block": block}
+        chunks.append(sse_event("content_block_start", opening))
+        if index == 0:
+            chunks.append(sse_event("ping", {"type": "ping"}))
+        for delta in deltas:
+            if cutoff is not None and sent >= cutoff:
+                return _broken(chunks, fault, request_id)
+            event = {"type": "content_block_delta", "index": index, "delta": delta}
+            delay = fake.ttft if sent == 0 else fake.token_delay
+            chunks.append(sse_event("content_block_delta", event, delay))
+            sent += 1
+        closing = {"type": "content_block_stop", "index": index}
+        chunks.append(sse_event("content_block_stop", closing))
+    if cutoff is not None:
+        return _broken(chunks, fault, request_id)
+    usage = message["usage"]
     chunks += [
-        sse_event("content_block_stop", {"type": "content_block_stop", "index": 0}),
         sse_event(
             "message_delta",
             {
@@ -409,12 +495,33 @@ def _stream(
                     "stop_reason": message["stop_reason"],
                     "stop_sequence": message["stop_sequence"],
                 },
-                "usage": {"output_tokens": message["usage"]["output_tokens"]},
+                # cumulative, as the real stream sends them (clients overwrite their snapshot)
+                "usage": {
+                    "input_tokens": usage["input_tokens"],
+                    "cache_creation_input_tokens": usage["cache_creation_input_tokens"],
+                    "cache_read_input_tokens": usage["cache_read_input_tokens"],
+                    "output_tokens": usage["output_tokens"],
+                },
             },
         ),
         sse_event("message_stop", {"type": "message_stop"}),
     ]
     return chunks, "complete"
+
+
+def _broken(
+    chunks: list[Chunk], fault: Fault | None, request_id: str
+) -> tuple[list[Chunk], Ending]:
+    """The stream as a fault ends it: an in-stream error event, a hang or a drop."""
+    assert fault is not None
+    if fault.kind == "mid_stream":
+        error = {
+            "type": "error",
+            "error": {"type": "overloaded_error", "message": fault.message or "Overloaded"},
+            "request_id": request_id,
+        }
+        return [*chunks, sse_event("error", error)], "complete"
+    return chunks, fault.ending
 
 
 # ---------------------------------------------------------------------------- errors

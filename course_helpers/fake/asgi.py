@@ -7,14 +7,17 @@ in-process respx adapter reaches::
     with serve_in_thread(fake) as server:
         client = OpenAI(api_key="sk-test", base_url=f"{server.base_url}/v1")
 
+The server's root stands for the providers' hosts, and paths are matched whole as they match
+them (``fake.endpoints``): OpenAI clients use ``{base_url}/v1``, Anthropic clients ``base_url``; any
+other path gets the provider's own 404 (with its request id), as a wrong base URL does live.
 The app hands each request to ``fake.handle`` and plays the answer back as it says: each chunk is
 sent after its delay (so streams really stream), a "hang" sends nothing more until the client gives
 up (or closes the connection after ``hang_seconds``), and a "drop" closes the connection without
 finishing the body. The status line goes out with the first chunk, so a hang or drop with no chunks
 happens before it, as when a real server stalls or dies.
 
-Do not enter the same ``FakeProvider`` as a context manager while a client talks to this server:
-its respx router would intercept the client's requests before they reach the socket.
+The in-process adapter leaves loopback alone (it answers only the providers' own hosts), so the
+same ``FakeProvider`` may also be started in-process while clients talk to this server.
 
 Like the relay, the app runs behind ``course_helpers.http_guard.HttpGuard``: loopback ``Host``
 names only (plus ``allowed_hosts``), no other site's web pages, JSON bodies only, at most
@@ -27,25 +30,28 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import logging
+import secrets
 from collections.abc import Iterable
 from typing import Any, Protocol
 
 from starlette.applications import Starlette
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
+from starlette.responses import Response
 from starlette.routing import Route
 from starlette.types import Receive, Scope, Send
 
 from course_helpers import serving
-from course_helpers.fake.core import provider_of
-from course_helpers.fake.exchange import FakeRequest, FakeResponse
+from course_helpers.fake.endpoints import ANTHROPIC_MAX_BODY_BYTES, ProviderName, guess_provider
+from course_helpers.fake.endpoints import served as is_served
+from course_helpers.fake.exchange import Chunk, FakeRequest, FakeResponse
 from course_helpers.http_guard import DEFAULT_BODY_TIMEOUT, GuardPolicy, HttpGuard, Refusal
 from course_helpers.serving import ConnectionLimits, ServerHandle
 
 __all__ = ["MAX_BODY_BYTES", "RequestHandler", "RunningServer", "create_app", "serve_in_thread"]
 
-MAX_BODY_BYTES = 32 * 1024 * 1024
+MAX_BODY_BYTES = ANTHROPIC_MAX_BODY_BYTES
 """The largest request body accepted: Anthropic's documented limit for the Messages API (32 MB)."""
 
 _METHODS = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]
@@ -54,7 +60,11 @@ _FRAMING_HEADERS = frozenset({"content-length", "transfer-encoding"})
 
 
 class RequestHandler(Protocol):
-    """What the app serves: ``FakeProvider`` (``None`` means "not a simulated endpoint")."""
+    """What the app serves: ``FakeProvider`` (``None`` means "not a simulated endpoint").
+
+    A handler may also have ``not_found(request, provider)`` (``FakeProvider`` does: the
+    provider's own 404, recorded in its calls); without it the app answers a plain one.
+    """
 
     def handle(self, request: FakeRequest) -> FakeResponse | None: ...
 
@@ -148,17 +158,26 @@ async def _close_before_status_line(send: Send) -> None:
         await send({"type": "http.response.start", "status": 0, "headers": []})
 
 
-def _not_simulated(request: Request) -> JSONResponse:
-    message = (
-        f"{request.method} {request.url.path} is not an endpoint of the simulated provider. "
-        "It serves POST /v1/chat/completions, GET /v1/models (OpenAI: base_url ending in /v1) "
-        "and POST /v1/messages, POST /v1/messages/count_tokens (Anthropic: base_url without /v1)."
-    )
-    body = {
-        "type": "error",
-        "error": {"message": message, "type": "not_found_error", "param": None, "code": None},
-    }
-    return JSONResponse(body, status_code=404)
+def _not_found(fake: RequestHandler, request: FakeRequest, provider: ProviderName) -> FakeResponse:
+    """The provider's own 404 for a path it does not serve (``fake.not_found`` when it has one)."""
+    own = getattr(fake, "not_found", None)
+    if own is not None:
+        answer: FakeResponse = own(request, provider)
+        return answer
+    request_id = "req_" + secrets.token_hex(16)
+    if provider == "anthropic":
+        body: dict[str, Any] = {
+            "type": "error",
+            "error": {"type": "not_found_error", "message": "Not Found"},
+            "request_id": request_id,
+        }
+        headers = {"request-id": request_id}
+    else:
+        message = f"Invalid URL ({request.method.upper()} {request.path})"
+        error = {"message": message, "type": "invalid_request_error", "param": None, "code": None}
+        body, headers = {"error": error}, {"x-request-id": request_id}
+    data = json.dumps(body).encode()
+    return FakeResponse(404, {**headers, "content-type": "application/json"}, [Chunk(data)])
 
 
 _ANTHROPIC_TYPES = {403: "permission_error", 408: "timeout_error", 413: "request_too_large"}
@@ -167,8 +186,7 @@ _ANTHROPIC_TYPES = {403: "permission_error", 408: "timeout_error", 413: "request
 def _provider_error(scope: Scope, refusal: Refusal) -> dict[str, Any]:
     """A guard's refusal in the error shape of the provider the request was meant for."""
     headers = {name.decode("latin-1").lower(): "" for name, _ in scope.get("headers", [])}
-    request = FakeRequest(method=str(scope["method"]), path=str(scope["path"]), headers=headers)
-    if provider_of(request) == "anthropic":
+    if guess_provider(str(scope["path"]), headers) == "anthropic":
         kind = _ANTHROPIC_TYPES.get(refusal.status, "invalid_request_error")
         return {"type": "error", "error": {"type": kind, "message": refusal.message}}
     return {
@@ -205,9 +223,11 @@ def create_app(
             query=dict(request.query_params),
             read_timeout=None,
         )
-        answer = fake.handle(fake_request)  # fast and without I/O: fine on the event loop
+        # fast and without I/O: fine on the event loop
+        provider = guess_provider(fake_request.path, fake_request.headers)
+        answer = fake.handle(fake_request) if is_served(provider, fake_request.path) else None
         if answer is None:
-            return _not_simulated(request)
+            answer = _not_found(fake, fake_request, provider)
         if answer.ending == "complete" and all(chunk.delay <= 0 for chunk in answer.chunks):
             headers = {k: v for k, v in answer.headers.items() if k.lower() not in _FRAMING_HEADERS}
             return Response(answer.body, status_code=answer.status, headers=headers)

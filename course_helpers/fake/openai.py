@@ -18,10 +18,17 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 from course_helpers.catalog import ModelInfo, RetiredModel, list_models
-from course_helpers.fake.completion import Completion
+from course_helpers.fake.completion import Completion, shape_answer
 from course_helpers.fake.exchange import Chunk, Ending, FakeRequest, FakeResponse
 from course_helpers.fake.faults import Fault, cut_body, stalled, stream_cutoff
 from course_helpers.fake.limits import BucketState, Charge, go_duration, key_id, openai_headers
+from course_helpers.fake.tools import Plan, as_json_object, plan_chat
+from course_helpers.fake.unsupported import (
+    CODE,
+    endpoint_feature,
+    needs_live_key,
+    openai_chat_problem,
+)
 from course_helpers.fake.wire import (
     DEFAULT_CHARGED_MAX_TOKENS,
     SSE_CONTENT_TYPE,
@@ -34,7 +41,7 @@ from course_helpers.fake.wire import (
     resolve_model,
     sse_data,
 )
-from course_helpers.tokens import estimate_tokens
+from course_helpers.tokens import estimate_tokens, split_tokens
 
 if TYPE_CHECKING:
     from course_helpers.fake.core import FakeProvider
@@ -135,7 +142,11 @@ def handle(fake: FakeProvider, request: FakeRequest) -> Outcome | None:
 def not_found(fake: FakeProvider, request: FakeRequest) -> Outcome:
     """The real API's answer to an unknown URL or method."""
     reply = _Reply(fake)
-    return reply.error(404, f"Invalid URL ({request.method.upper()} {request.path})")
+    where = f"{request.method.upper()} {request.path}"
+    feature = endpoint_feature("openai", request.path)
+    if feature is not None:
+        return reply.error(404, needs_live_key("openai", f"{where} ({feature})"), code=CODE)
+    return reply.error(404, f"Invalid URL ({where})")
 
 
 def _authenticate(reply: _Reply, request: FakeRequest) -> Outcome | None:
@@ -212,7 +223,7 @@ def _check_number(
     return None
 
 
-def _check_messages(messages: Any) -> tuple[str, str, str] | None:
+def _check_messages(messages: Any) -> tuple[str, str, str | None] | None:
     if messages is None:
         return "Missing required parameter: 'messages'.", "messages", "missing_required_parameter"
     if not isinstance(messages, list):
@@ -253,6 +264,100 @@ def _check_messages(messages: Any) -> tuple[str, str, str] | None:
                 f"messages[{index}].content",
                 "invalid_type",
             )
+        problem = _check_turn(messages, index)
+        if problem:
+            return problem
+    return None
+
+
+def _check_turn(messages: list[Any], index: int) -> tuple[str, str, str | None] | None:
+    """What the real API requires of one message beyond its types: content, tool call links."""
+    message = messages[index]
+    role = message.get("role")
+    calls_tools = role == "assistant" and (
+        message.get("tool_calls") or message.get("function_call")
+    )
+    if message.get("content") is None and not calls_tools:
+        param = f"messages[{index}].content"
+        return f"Missing required parameter: '{param}'.", param, "missing_required_parameter"
+    if role != "tool":
+        return None
+    if not isinstance(message.get("tool_call_id"), str):
+        param = f"messages[{index}].tool_call_id"
+        return f"Missing required parameter: '{param}'.", param, "missing_required_parameter"
+    before = index - 1
+    while before >= 0 and messages[before].get("role") == "tool":
+        before -= 1
+    if before < 0 or not messages[before].get("tool_calls"):
+        return (
+            "Invalid parameter: messages with role 'tool' must be a response to a preceeding "
+            "message with 'tool_calls'.",
+            f"messages.[{index}].role",
+            None,
+        )
+    return None
+
+
+def _is_reasoning(model: str) -> bool:
+    """GPT-5-family and o-series models: they reject ``max_tokens`` and sampling changes."""
+    return model.startswith("gpt-5") or re.match(r"o\d", model) is not None
+
+
+def _check_reasoning(body: dict[str, Any]) -> tuple[str, str, str] | None:
+    """The reasoning models' parameter rules, with the real API's messages."""
+    if not _is_reasoning(str(body.get("model"))):
+        return None
+    if body.get("max_tokens") is not None:
+        return (
+            "Unsupported parameter: 'max_tokens' is not supported with this model. "
+            "Use 'max_completion_tokens' instead.",
+            "max_tokens",
+            "unsupported_parameter",
+        )
+    temperature = body.get("temperature")
+    if temperature is not None and temperature != 1:
+        return (
+            f"Unsupported value: 'temperature' does not support {json.dumps(temperature)} with "
+            "this model. Only the default (1) value is supported.",
+            "temperature",
+            "unsupported_value",
+        )
+    return None
+
+
+def _check_formats(body: dict[str, Any]) -> tuple[str, str, str | None] | None:
+    """``tools`` and ``response_format`` as the real API checks them before answering."""
+    tools = body.get("tools")
+    if tools is not None and not isinstance(tools, list):
+        return "Invalid type for 'tools': expected an array.", "tools", "invalid_type"
+    for index, tool in enumerate(tools or []):
+        function = tool.get("function") if isinstance(tool, dict) else None
+        if not isinstance(function, dict) or not isinstance(function.get("name"), str):
+            param = f"tools[{index}].function.name"
+            return f"Missing required parameter: '{param}'.", param, "missing_required_parameter"
+    choice = body.get("tool_choice")
+    if choice is not None and not tools:
+        return (
+            "Invalid value for 'tool_choice': 'tool_choice' is only allowed when 'tools' are "
+            "specified.",
+            "tool_choice",
+            None,
+        )
+    fmt = body.get("response_format")
+    if isinstance(fmt, dict) and fmt.get("type") == "json_object":
+        said = json.dumps(body.get("messages")).lower()
+        if "json" not in said:
+            return (
+                "'messages' must contain the word 'json' in some form, to use 'response_format' "
+                "of type 'json_object'.",
+                "messages",
+                None,
+            )
+    if isinstance(fmt, dict) and fmt.get("type") == "json_schema":
+        spec = fmt.get("json_schema")
+        if not isinstance(spec, dict) or not isinstance(spec.get("name"), str):
+            param = "response_format.json_schema.name"
+            return f"Missing required parameter: '{param}'.", param, "missing_required_parameter"
     return None
 
 
@@ -294,6 +399,9 @@ def _validate(body: dict[str, Any]) -> tuple[str, str | None, str | None] | None
     for name, low, high, integer in checks:
         problem = problem or _check_number(body, name, low, high, integer)
     problem = problem or _check_stop(body.get("stop"))
+    problem = problem or _check_reasoning(body)
+    problem = problem or _check_formats(body)
+    problem = problem or openai_chat_problem(body)
     if problem:
         return problem
     if body.get("stream_options") is not None and body.get("stream") is not True:
@@ -311,6 +419,15 @@ def _chat(fake: FakeProvider, request: FakeRequest) -> Outcome:
     refused = _authenticate(reply, request)
     if refused:
         return refused
+    content_type = request.headers.get("content-type", "application/json")
+    if content_type.split(";")[0].strip().lower() != "application/json":
+        return reply.error(
+            400,
+            f"Unsupported content type: '{content_type}'. This API method only accepts "
+            "'application/json' requests, but you specified the header 'Content-Type: "
+            f"{content_type}'. Please try again with a supported content type.",
+            code="unsupported_content_type",
+        )
     body = parse_json_object(request)
     if body is None:
         return reply.error(
@@ -372,6 +489,9 @@ def _chat(fake: FakeProvider, request: FakeRequest) -> Outcome:
         deterministic=body.get("temperature") == 0 or body.get("seed") is not None,
         seed=body.get("seed"),
     )
+    plan = plan_chat(body, last_user_text(messages))
+    completions = _planned(plan, completions, max_out, stops)
+    call = _tool_call(fake, plan)
     completion_tokens = sum(len(c.pieces) for c in completions)
     usage = _usage(prompt_tokens, completion_tokens)
     longest = max(len(c.pieces) for c in completions)
@@ -394,7 +514,8 @@ def _chat(fake: FakeProvider, request: FakeRequest) -> Outcome:
     if streaming:
         options = body.get("stream_options") or {}
         include_usage = bool(isinstance(options, dict) and options.get("include_usage"))
-        chunks, ending = _stream(fake, base, completions, usage if include_usage else None, fault)
+        shown_usage = usage if include_usage else None
+        chunks, ending = _stream(fake, base, completions, shown_usage, fault, call)
         headers["content-type"] = _content_type(True)
         response = FakeResponse(200, headers, chunks, ending)
         return Outcome(response, reply.request_id, 200, True, model, usage, label)
@@ -405,14 +526,9 @@ def _chat(fake: FakeProvider, request: FakeRequest) -> Outcome:
         "choices": [
             {
                 "index": index,
-                "message": {
-                    "role": "assistant",
-                    "content": completion.text,
-                    "refusal": None,
-                    "annotations": [],
-                },
+                "message": _message(completion, call),
                 "logprobs": None,
-                "finish_reason": _FINISH[completion.finish],
+                "finish_reason": "tool_calls" if call else _FINISH[completion.finish],
             }
             for index, completion in enumerate(completions)
         ],
@@ -422,6 +538,46 @@ def _chat(fake: FakeProvider, request: FakeRequest) -> Outcome:
     if fault is not None:  # a hang or drop half-way through the body
         cut_body(response, fault, latency)
     return Outcome(response, reply.request_id, 200, False, model, usage, label)
+
+
+def _planned(
+    plan: Plan, completions: list[Completion], max_out: int | None, stops: list[str]
+) -> list[Completion]:
+    """The answers as the plan changes them: a tool call's arguments, a final answer, JSON."""
+    if plan.call is not None:
+        arguments = json.dumps(plan.arguments or {}, ensure_ascii=False)
+        return [Completion(tuple(split_tokens(arguments)))] * len(completions)
+    if plan.text is not None:
+        return [shape_answer(plan.text, max_out, stops)] * len(completions)
+    if plan.json_object:
+        return [shape_answer(as_json_object(c.text), max_out, stops) for c in completions]
+    return completions
+
+
+def _tool_call(fake: FakeProvider, plan: Plan) -> dict[str, Any] | None:
+    """The ``tool_calls`` entry of a planned call (``None``: no call)."""
+    if plan.call is None:
+        return None
+    return {
+        "id": "call_" + fake.random_id(24, _ALNUM),
+        "type": "function",
+        "function": {
+            "name": plan.call.name,
+            "arguments": json.dumps(plan.arguments or {}, ensure_ascii=False),
+        },
+    }
+
+
+def _message(completion: Completion, call: dict[str, Any] | None) -> dict[str, Any]:
+    if call is not None:
+        return {
+            "role": "assistant",
+            "content": None,
+            "refusal": None,
+            "annotations": [],
+            "tool_calls": [call],
+        }
+    return {"role": "assistant", "content": completion.text, "refusal": None, "annotations": []}
 
 
 def _content_type(streaming: bool) -> str:
@@ -459,8 +615,12 @@ def _stream(
     completions: list[Completion],
     usage: dict[str, Any] | None,
     fault: Fault | None,
+    call: dict[str, Any] | None = None,
 ) -> tuple[list[Chunk], Ending]:
-    """The SSE frames of a streamed answer (wire-formats.md §1), with a fault if one applies."""
+    """The SSE frames of a streamed answer (wire-formats.md §1), with a fault if one applies.
+
+    With ``call`` (a tool call) the pieces are its arguments, sent as ``tool_calls`` deltas.
+    """
     extra = {} if usage is None else {"usage": None}
 
     def chunk(choices: list[dict[str, Any]], delay: float = 0.0, **fields: Any) -> Chunk:
@@ -470,10 +630,16 @@ def _stream(
     def choice(index: int, delta: dict[str, Any], finish: str | None = None) -> dict[str, Any]:
         return {"index": index, "delta": delta, "logprobs": None, "finish_reason": finish}
 
-    chunks = [
-        chunk([choice(i, {"role": "assistant", "content": "", "refusal": None})])
-        for i in range(len(completions))
-    ]
+    def piece(text: str) -> dict[str, Any]:
+        if call is None:
+            return {"content": text}
+        return {"tool_calls": [{"index": 0, "function": {"arguments": text}}]}
+
+    first: dict[str, Any] = {"role": "assistant", "content": "", "refusal": None}
+    if call is not None:
+        header = {**call, "function": {**call["function"], "arguments": ""}}
+        first = {"role": "assistant", "content": None, "tool_calls": [{"index": 0, **header}]}
+    chunks = [chunk([choice(i, dict(first))]) for i in range(len(completions))]
     cutoff = stream_cutoff(fault, sum(len(c.pieces) for c in completions))
     sent = 0
     for position in range(max(len(c.pieces) for c in completions)):
@@ -484,13 +650,14 @@ def _stream(
             if cutoff is not None and sent >= cutoff:
                 return _broken(chunks, fault)
             delay = fake.ttft if sent == 0 else (fake.token_delay if first_in_round else 0.0)
-            chunks.append(chunk([choice(index, {"content": completion.pieces[position]})], delay))
+            chunks.append(chunk([choice(index, piece(completion.pieces[position]))], delay))
             sent += 1
             first_in_round = False
     if cutoff is not None:
         return _broken(chunks, fault)
     for index, completion in enumerate(completions):
-        chunks.append(chunk([choice(index, {}, _FINISH[completion.finish])]))
+        finish = "tool_calls" if call is not None else _FINISH[completion.finish]
+        chunks.append(chunk([choice(index, {}, finish)]))
     if usage is not None:
         chunks.append(chunk([], usage=usage))
     chunks.append(Chunk(b"data: [DONE]\n\n"))

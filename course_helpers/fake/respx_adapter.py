@@ -3,11 +3,13 @@
 Nested ``respx.mock(using="httpcore2")`` routers do not stack (the first one started keeps
 answering), so there is exactly one router. It starts when the first ``FakeProvider`` starts and
 stops when the last one stops; in between it hands every request to the most recently started
-provider still running. Routes match on the path only, so ``base_url=`` / ``OPENAI_BASE_URL`` /
-``ANTHROPIC_BASE_URL`` still reach the fake. An unknown path on ``api.openai.com`` or
-``api.anthropic.com`` gets that provider's JSON 404; every other request — the course's relay
-server on loopback, a provider the fake does not simulate, an origin passed to ``bypass`` —
-goes out untouched.
+provider still running. It answers only the providers' own hosts (``api.openai.com``,
+``api.anthropic.com``) and the base URLs the course registered with ``answer_at``, and there it
+matches the whole path as the real hosts do (``fake.endpoints``): ``OPENAI_BASE_URL`` without
+``/v1`` or ``ANTHROPIC_BASE_URL`` with ``/v1`` gets the provider's own 404, offline as live. Every
+other request — a learner's own endpoint (a local Ollama, Groq, an Azure host, a proxy), the
+course's relay server on loopback, a provider the fake does not simulate, an origin passed to
+``bypass`` — goes out untouched, and fails or succeeds as it would without the fake.
 
 Bodies are played back by ``Playback``, which waits each chunk's delay with ``time.sleep`` for sync
 clients and ``asyncio.sleep`` for async ones (the router's handler itself never sleeps, so an
@@ -34,22 +36,30 @@ import httpx
 import pytest_httpx2._plugin  # noqa: F401  (registers respx's "httpcore2" mocker)
 import respx
 
+from course_helpers.fake.endpoints import PROVIDER_HOSTS, guess_provider, served
 from course_helpers.fake.exchange import FakeRequest, FakeResponse
 
 if TYPE_CHECKING:
     from course_helpers.fake.core import FakeProvider, ProviderName
 
-__all__ = ["Playback", "activate", "active", "bypass", "deactivate", "to_fake_request"]
+__all__ = [
+    "PROVIDER_HOSTS",
+    "Playback",
+    "activate",
+    "active",
+    "answer_at",
+    "bypass",
+    "deactivate",
+    "forget",
+    "to_fake_request",
+]
 
-PROVIDER_HOSTS: dict[str, ProviderName] = {
-    "api.openai.com": "openai",
-    "api.anthropic.com": "anthropic",
-}
 _DROPPED = "peer closed connection without sending complete message body (incomplete chunked read)"
 
 _lock = threading.Lock()
 _stack: list[FakeProvider] = []
 _bypassed: set[tuple[str, int | None]] = set()
+_answered: dict[tuple[str, int | None], str] = {}  # (host, port) -> the path prefix answered
 _router: Any = None
 
 
@@ -114,13 +124,13 @@ class Playback(httpx.SyncByteStream, httpx.AsyncByteStream):
             raise httpcore2.RemoteProtocolError(_DROPPED)
 
 
-def to_fake_request(request: httpx.Request) -> FakeRequest:
-    """The core's view of an intercepted request."""
+def to_fake_request(request: httpx.Request, path: str | None = None) -> FakeRequest:
+    """The core's view of an intercepted request (``path``: as the provider's host would see it)."""
     timeout = request.extensions.get("timeout", {})
     read = timeout.get("read") if isinstance(timeout, dict) else None
     return FakeRequest(
         method=request.method,
-        path=request.url.path,
+        path=request.url.path if path is None else path,
         headers={name.lower(): value for name, value in request.headers.items()},
         body=request.content,
         query=dict(request.url.params),
@@ -138,14 +148,13 @@ def _dispatch(request: httpx.Request) -> Any:
         ) in _bypassed
         if _router is not None:
             _router.reset()  # respx keeps every call; the fake keeps its own log instead
-    if fake is None or bypassed:
+    routed = None if fake is None or bypassed else _route(request)
+    if fake is None or routed is None or not fake.simulates(routed[0]):
         return None
-    fake_request = to_fake_request(request)
-    response = fake.handle(fake_request)
+    provider, path = routed
+    fake_request = to_fake_request(request, path)
+    response = fake.handle(fake_request) if served(provider, path) else None
     if response is None:
-        provider = PROVIDER_HOSTS.get(request.url.host)
-        if provider is None or not fake.simulates(provider):
-            return None
         response = fake.not_found(fake_request, provider)
     if not response.chunks and response.ending == "drop":
         raise httpcore2.RemoteProtocolError(_DROPPED)
@@ -157,6 +166,21 @@ def _dispatch(request: httpx.Request) -> Any:
         headers=response.headers,
         stream=Playback(response, fake_request.read_timeout),
     )
+
+
+def _route(request: httpx.Request) -> tuple[ProviderName, str] | None:
+    """Whose request this is and its path as the provider's host sees it; ``None``: not ours."""
+    url = request.url
+    provider = PROVIDER_HOSTS.get(url.host)
+    if provider is not None:
+        return provider, url.path
+    with _lock:
+        prefix = _answered.get((url.host, url.port), _answered.get((url.host, None)))
+    if prefix is None or not (url.path == prefix or url.path.startswith(prefix + "/")):
+        return None
+    path = url.path[len(prefix) :] or "/"
+    headers = {name.lower(): value for name, value in request.headers.items()}
+    return guess_provider(path, headers), path
 
 
 def _is_async_client(request: httpx.Request) -> bool:
@@ -230,6 +254,29 @@ def active() -> FakeProvider | None:
     """The fake that answers right now, if any."""
     with _lock:
         return _stack[-1] if _stack else None
+
+
+def answer_at(base_url: str) -> None:
+    """Answer requests under ``base_url`` as if it were the providers' hosts.
+
+    For a base URL the course itself hands out (a stand-in address in a demo or a test): OpenAI
+    clients then use ``{base_url}/v1``, Anthropic clients ``base_url``, as with the real hosts.
+    A learner's own endpoint is never registered, so it stays theirs.
+    """
+    url = httpx.URL(base_url)
+    if not url.host:
+        raise ValueError(
+            f"answer_at needs an absolute URL such as http://fake.test, not {base_url!r}"
+        )
+    with _lock:
+        _answered[(url.host, url.port)] = url.path.rstrip("/")
+
+
+def forget(base_url: str) -> None:
+    """Stop answering at a base URL given to ``answer_at`` (idempotent)."""
+    url = httpx.URL(base_url)
+    with _lock:
+        _answered.pop((url.host, url.port), None)
 
 
 def bypass(host: str, port: int | None = None) -> None:
