@@ -24,6 +24,7 @@ MODEL = "gpt-4o-mini"
 REASONING_MODEL = "gpt-5.4-mini"
 FRANCE = "What is the capital of France?"
 COUNT = "Count from 1 to 100"
+IMG = "https://example.com/cat.jpg"
 
 EVENTS = [
     "response.created",
@@ -283,6 +284,16 @@ def test_stored_response_can_be_retrieved_and_deleted() -> None:
         (
             {"tools": [{"type": "function", "name": "f", "parameters": {}, "strict": False}]},
             "tools",
+            "not_simulated",
+        ),
+        (
+            {"input": [{"role": "user", "content": [{"type": "input_image", "image_url": IMG}]}]},
+            "input[0].content[0].type",
+            "not_simulated",
+        ),
+        (
+            {"input": [{"type": "function_call_output", "call_id": "c", "output": "1"}]},
+            "input[0].type",
             "not_simulated",
         ),
     ],

@@ -58,6 +58,7 @@ __all__ = ["handle", "is_reasoning_model"]
 _PATH = re.compile(r"/responses(?:/([^/]+))?$")
 _HEX = "0123456789abcdef"
 _ROLES = ("assistant", "system", "developer", "user")
+_TEXT_PARTS = ("input_text", "output_text", "text")
 Problem = tuple[str, str | None, str | None]  # (message, param, code)
 
 _PARAMETERS = frozenset(
@@ -213,6 +214,13 @@ def _input_messages(value: Any) -> list[dict[str, Any]] | Problem:
                 f"{where}.content",
                 "invalid_type",
             )
+        for part, block in enumerate(content if isinstance(content, list) else []):
+            kind = block.get("type") if isinstance(block, dict) else None
+            if kind not in _TEXT_PARTS:
+                name = f"{where}.content[{part}].type"
+                return _not_simulated(
+                    name, f"Content of type {json.dumps(kind)} (images, files, audio)"
+                )
         messages.append({"role": role, "content": content_text(content)})
     return messages
 
