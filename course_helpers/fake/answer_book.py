@@ -142,9 +142,20 @@ BOOK: tuple[Entry, ...] = (
         ),
     ),
     Entry(
-        exact=frozenset(),
-        contains=(("joke",), ("make me laugh",), ("something funny",)),
+        contains=(
+            ("joke", "program"),
+            ("joke", "code"),
+            ("joke", "coding"),
+            ("joke", "developer"),
+            ("joke", "computer"),
+            ("make me laugh",),
+            ("something funny",),
+        ),
+        exact=frozenset(
+            {"tell me a joke", "tell a joke", "joke", "tell me a funny joke", "a joke please"}
+        ),
         canonical=("Why do programmers prefer dark mode? Because light attracts bugs."),
+        form=Form("joke"),
         variants=(
             "Why did the developer go broke? Because he used up all his cache.",
             "How many programmers does it take to change a light bulb? None, that's a hardware "
@@ -575,4 +586,47 @@ def find_entry(prompt: str) -> Entry | None:
         for group in entry.contains:
             if all(f" {phrase}" in padded for phrase in group):
                 return entry
+    return _capital_entry(norm)
+
+
+# The edit a learner makes first to "What is the capital of France?".
+_CAPITALS = {
+    "germany": "Berlin", "italy": "Rome", "spain": "Madrid", "portugal": "Lisbon",
+    "japan": "Tokyo", "china": "Beijing", "india": "New Delhi", "canada": "Ottawa",
+    "australia": "Canberra", "brazil": "Brasília", "mexico": "Mexico City",
+    "the united kingdom": "London", "the uk": "London", "england": "London",
+    "the united states": "Washington, D.C.", "the usa": "Washington, D.C.",
+    "the us": "Washington, D.C.", "russia": "Moscow", "egypt": "Cairo", "kenya": "Nairobi",
+    "nigeria": "Abuja", "south africa": "Pretoria", "argentina": "Buenos Aires",
+    "sweden": "Stockholm", "norway": "Oslo", "finland": "Helsinki", "denmark": "Copenhagen",
+    "poland": "Warsaw", "greece": "Athens", "turkey": "Ankara", "ireland": "Dublin",
+    "the netherlands": "Amsterdam", "belgium": "Brussels", "switzerland": "Bern",
+    "austria": "Vienna", "south korea": "Seoul", "vietnam": "Hanoi", "thailand": "Bangkok",
+    "indonesia": "Jakarta", "new zealand": "Wellington", "peru": "Lima", "chile": "Santiago",
+}  # fmt: skip
+_CAPITAL_OF = re.compile(r"\bcapital (?:city )?of ((?:the )?[a-z]+(?: [a-z]+)?)")
+
+
+def _capital_entry(norm: str) -> Entry | None:
+    """A book entry for "the capital of <country>", for the countries in ``_CAPITALS``."""
+    match = _CAPITAL_OF.search(norm)
+    if match is None:
+        return None
+    words = match.group(1).split()
+    for size in (2, 1):  # "south korea" before "south"
+        country = " ".join(words[:size])
+        if country in _CAPITALS:
+            city = _CAPITALS[country]
+            name = " ".join(_display(word) for word in country.split())
+            return Entry(
+                exact=frozenset(),
+                contains=(),
+                canonical=f"The capital of {name} is {city}.",
+                variants=(f"{city} is the capital of {name}.",),
+                short=f"{city}.",
+            )
     return None
+
+
+def _display(word: str) -> str:
+    return word if word == "the" else word.upper() if word in ("uk", "us", "usa") else word.title()

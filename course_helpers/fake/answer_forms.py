@@ -32,6 +32,7 @@ FormKind = Literal[
     "translate",
     "summary",
     "story",
+    "joke",
 ]
 
 
@@ -199,6 +200,8 @@ def requested_form(prompt: str) -> Form:
         return Form("list", None, bullets=bullets)
     if re.search(r"\b(story|tale|fable)\b", low):
         return Form("story")
+    if re.search(r"\bjokes?\b|\bpun\b", low):
+        return Form("joke")
     if _YES_NO_START.match(low) and low.rstrip().endswith("?"):
         return Form("yes_no")
     return FREE
@@ -255,7 +258,7 @@ _STOPWORD_TEXT = """
     related differ differs matter matters become becomes learn understand benefit benefits
     advantage advantages disadvantages drawbacks uses features options rules mistakes strategies
     techniques pros cons differences similarities causes effects principles practices challenges
-    risks alternatives methods types kinds some several
+    risks alternatives methods types kinds some several joke jokes pun funny
 """
 _STOPWORDS = frozenset(_STOPWORD_TEXT.split())
 

@@ -255,6 +255,9 @@ def _count(form: Form, rng: random.Random, deterministic: bool) -> str:
     return separator.join(numbers)
 
 
+_SENTENCE_KEY_TEXT = """description summary explanation answer reason text definition example
+    meaning details content body message comment note"""
+_SENTENCE_KEYS = frozenset(_SENTENCE_KEY_TEXT.split())
 _SAMPLE_VALUES: dict[str, tuple[str, ...]] = {
     "city": ("Lisbon", "Osaka", "Toronto"),
     "country": ("Portugal", "Japan", "Canada"),
@@ -285,8 +288,8 @@ def _json_value(key: str, slots: _Slots, rng: random.Random, index: int) -> Any:
         return rng.random() < 0.5
     if name.endswith("s") and name not in ("status", "address", "class"):
         return [f"{slots.topic} {name[:-1]} {i}" for i in range(1, 4)]
-    if name in ("description", "summary", "explanation", "answer", "reason", "text"):
-        return slots.fill(_SENTENCES[index % 8])
+    if name in _SENTENCE_KEYS:
+        return slots.fill(rng.choice(_SENTENCES[:8]))
     if name in ("name", "title", "topic", "subject", "label"):
         return slots.topic.title() + (f" {index + 1}" if index else "")
     if name in _SAMPLE_VALUES:
@@ -406,6 +409,15 @@ def _summary(form: Form, rng: random.Random) -> str:
     return f"The text makes two main points. {first}, and {second[0].lower()}{second[1:]}."
 
 
+_JOKES = (
+    "Why did {t} bring a ladder to the meeting? It heard the expectations were high.",
+    "I tried to explain {t} to my cat. Now the cat is the expert and I need the naps.",
+    "What do you call {t} that tells jokes? A laughing matter.",
+    "My friend said {t} was boring, so I told a joke about it. Now neither of us stops talking.",
+    "Why did {t} never play hide and seek? Good luck hiding when everyone asks about you.",
+)
+
+
 _STORY = (
     "Once upon a time, in a small village by the sea, people whispered about {t}.",
     "Nobody had ever looked closely, until a curious girl named Mira decided to.",
@@ -416,6 +428,12 @@ _STORY = (
     "Mira stayed until sunset, drawing, listening and asking questions.",
     "When she came home, she told the village the truth about {t}, and nobody was afraid again.",
 )
+
+
+def _with_article(topic: str) -> str:
+    """ "the dragon" for a single common noun; "cats", "machine learning", "Rust" as they are."""
+    single = " " not in topic and topic.islower() and not topic.endswith("s")
+    return f"the {topic}" if single and topic != _FILLER_TOPIC else topic
 
 
 # --- the entry point ---------------------------------------------------------------------------
@@ -450,9 +468,10 @@ def write(
             return _translate(form)
         case "summary":
             return _summary(form, rng)
+        case "joke":
+            return _Slots([_with_article(slots.topic)], rng).fill(rng.choice(_JOKES))
         case "story":
-            single = " " not in slots.topic and slots.topic.islower()
-            told = _Slots([f"the {slots.topic}" if single else slots.topic], rng)
+            told = _Slots([_with_article(slots.topic)], rng)
             return " ".join(told.fill(sentence) for sentence in _STORY)
         case _:
             return " ".join(_sentences(slots, rng.randint(2, 4), rng, prompt))

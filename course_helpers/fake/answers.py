@@ -88,6 +88,9 @@ def _book_text(entry: Entry, form: Form, rng: random.Random, deterministic: bool
     own = entry.form
     if form.kind == "free" or (form.kind == own.kind and form.count in (None, own.count)):
         return text
+    parts = re.split(r"(?<=[.!?])\s+", text) if "\n" not in text else []
+    if form.kind == "sentences" and form.count and len(parts) >= form.count > 1:
+        return " ".join(parts[: form.count])  # the book's paragraph, its first N sentences
     short = entry.short or _first_sentence(text)
     if form.kind in ("sentences", "summary") and form.count == 1 and own.kind != "list":
         return short if own.kind not in ("sentences", "summary") else text
