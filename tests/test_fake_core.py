@@ -285,19 +285,23 @@ def test_loopback_requests_pass_through(local_server: str) -> None:
 
 
 def test_unsimulated_provider_passes_through(local_server: str) -> None:
-    with FakeProvider(providers=("anthropic",)) as fake:
-        response = httpx2.post(
-            f"{local_server}/v1/chat/completions",
-            headers={"authorization": f"Bearer {OPENAI_KEY}"},
-            json={"model": "gpt-4o-mini", "messages": ASK},
-        )
-        assert response.json()["served_by"] == "local"
-        simulated = httpx2.post(
-            f"{local_server}/v1/messages",
-            headers={"x-api-key": ANTHROPIC_KEY, "anthropic-version": "2023-06-01"},
-            json={"model": "claude-haiku-5-5", "max_tokens": 5, "messages": ASK},
-        )
-        assert simulated.json()["type"] == "message"  # the fake answered on any host
+    respx_adapter.answer_at(local_server)  # the course's own base URL: answered like the hosts
+    try:
+        with FakeProvider(providers=("anthropic",)) as fake:
+            response = httpx2.post(
+                f"{local_server}/v1/chat/completions",
+                headers={"authorization": f"Bearer {OPENAI_KEY}"},
+                json={"model": "gpt-4o-mini", "messages": ASK},
+            )
+            assert response.json()["served_by"] == "local"
+            simulated = httpx2.post(
+                f"{local_server}/v1/messages",
+                headers={"x-api-key": ANTHROPIC_KEY, "anthropic-version": "2023-06-01"},
+                json={"model": "claude-haiku-5-5", "max_tokens": 5, "messages": ASK},
+            )
+            assert simulated.json()["type"] == "message"
+    finally:
+        respx_adapter.forget(local_server)
     assert [c.provider for c in fake.calls] == ["anthropic"]
 
 
