@@ -214,6 +214,18 @@ def test_a_prompt_asking_another_form_than_the_books_is_generated_in_that_form()
     assert "Paris" not in answer("Is the capital of France Paris? Reply as JSON")
 
 
+def test_capital_questions_beyond_france_a_learners_first_edit() -> None:
+    assert answer("What is the capital of Germany?") == "The capital of Germany is Berlin."
+    assert answer("what's the capital of japan", system="Answer in one word.") == "Tokyo."
+    assert "South Korea" in answer("What is the capital city of South Korea?")
+
+
+def test_a_book_paragraph_is_cut_to_the_sentences_asked() -> None:
+    text = answer("Explain quantum computing in 3 sentences")
+    assert len(sentences(text)) == 3 and "qubit" in text
+    assert answer("Explain quantum computing in simple terms").startswith(text)
+
+
 def test_the_seed_demo_prompt_gives_another_sample_for_another_seed() -> None:
     prompt = "Describe a good morning routine for programmers in one sentence"
     texts = {answer(prompt, seed=seed) for seed in range(10)}
@@ -299,6 +311,14 @@ def cases(templates: list[str], counts: range) -> list[tuple[str, str, int]]:
                 spelt = NUMBER_WORDS[n] if (i + j + n) % 2 and n in NUMBER_WORDS else str(n)
                 out.append((template.format(t=topic, n=spelt), topic, n))
     return out
+
+
+@pytest.mark.parametrize("topic", TOPICS)
+def test_a_joke_about_a_topic_is_about_it(topic: str) -> None:
+    for seed in range(4):
+        text = answer(f"Tell me a joke about {topic}", seed=seed, deterministic=False)
+        assert on_topic(topic, text) and 1 <= len(sentences(text)) <= 3, text
+    assert "programmers" in answer("Tell me a joke")
 
 
 SENTENCE_CASES = cases(

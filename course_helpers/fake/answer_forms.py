@@ -133,37 +133,46 @@ def _after_colon(prompt: str) -> str:
     return rest.strip() if newline else ""
 
 
-def requested_form(prompt: str) -> Form:
-    """The form ``prompt`` asks for; ``FREE`` when it asks for none."""
-    text = " ".join(_SECRET.sub("[key removed]", prompt[:4000]).split())  # never echo a key
-    low = text.lower()
-    if re.search(r"\bjson\b", low):
-        many = re.search(r"\b(?:list|array) of " + _NUM + r"\b", low)
-        items = _clamp(_number(many.group(1)), _MAX_ITEMS) if many else None
-        return Form("json", items, keys=_json_keys(text))
-    if match := re.search(r"\bcount(?:ing)? down from " + r"(\d{1,4})(?: to (\d{1,4}))?", low):
-        start, end = int(match.group(1)), int(match.group(2) or 1)
-        return Form("count", body=f"{start} {end}")
-    if match := re.search(
+def _json_form(text: str, low: str) -> Form | None:
+    if not re.search(r"\bjson\b", low):
+        return None
+    many = re.search(r"\b(?:list|array) of " + _NUM + r"\b", low)
+    items = _clamp(_number(many.group(1)), _MAX_ITEMS) if many else None
+    return Form("json", items, keys=_json_keys(text))
+
+
+def _count_form(text: str, low: str) -> Form | None:
+    if match := re.search(r"\bcount(?:ing)? down from (\d{1,4})(?: to (\d{1,4}))?", low):
+        return Form("count", body=f"{int(match.group(1))} {int(match.group(2) or 1)}")
+    match = re.search(
         r"\b(?:count|numbers?|list the numbers)\b(?: (?:up|upwards|aloud))?"
         r"(?: from (\d{1,4}))?(?: (?:to|through|until|up to) (\d{1,4}|ten|twenty|five))\b",
         low,
-    ):
-        start = int(match.group(1) or 1)
-        end = _number(match.group(2))
-        end = min(end, start + _MAX_COUNT) if end >= start else max(end, start - _MAX_COUNT)
-        return Form("count", body=f"{start} {end}")
-    if match := re.search(r"\btranslate\b(.*?)\b(?:in)?to (" + "|".join(_LANGUAGES) + r")\b", low):
+    )
+    if match is None:
+        return None
+    start = int(match.group(1) or 1)
+    end = _number(match.group(2))
+    end = min(end, start + _MAX_COUNT) if end >= start else max(end, start - _MAX_COUNT)
+    return Form("count", body=f"{start} {end}")
+
+
+def _text_work_form(text: str, low: str) -> Form | None:
+    """Translating or summarising a given text."""
+    languages = "|".join(_LANGUAGES)
+    if match := re.search(r"\btranslate\b(.*?)\b(?:in)?to (" + languages + r")\b", low):
         span = text[match.start(1) : match.end(1)].strip(" :\"'")
         return Form("translate", language=match.group(2), body=span or _after_colon(text))
-    if match := re.search(
-        r"\b(?:say|is|are) (.+?) in (" + "|".join(_LANGUAGES) + r")\s*[?.!]?\s*$", low
-    ):
+    if match := re.search(r"\b(?:say|is|are) (.+?) in (" + languages + r")\s*[?.!]?\s*$", low):
         span = text[match.start(1) : match.end(1)].strip(" \"'")
         return Form("translate", language=match.group(2), body=span)
     if re.search(r"^\s*(?:summari[sz]e|sum up|tl;?dr)\b", low) and _after_colon(text):
         one = 1 if re.search(r"\b(one|single) sentence|\bbriefly\b", low) else None
         return Form("summary", one, body=_after_colon(text))
+    return None
+
+
+def _verse_form(text: str, low: str) -> Form | None:
     if "haiku" in low:
         return Form("haiku", 3)
     if re.search(r"\blimerick\b", low):
@@ -172,38 +181,66 @@ def requested_form(prompt: str) -> Form:
         kind: FormKind = "poem" if re.search(r"\b(poem|verse|rhyme)", low) else "lines"
         return Form(kind, _clamp(_number(match.group(1)), _MAX_ITEMS))
     if re.search(r"\b(poem|verses?|rhyme|sonnet|ode)\b", low):
-        lines = 14 if "sonnet" in low else None
-        return Form("poem", lines)
+        return Form("poem", 14 if "sonnet" in low else None)
+    return None
+
+
+def _length_form(text: str, low: str) -> Form | None:
+    """A number of words or sentences."""
     if match := re.search(_LEAD + _NUM + r"(?: words?\b|-word\b)|\b" + _NUM + r"-words?\b", low):
-        at_most = bool(
-            re.search(r"\b(or (?:less|fewer)|at most|no more than|under|max(?:imum)?)\b", low)
-        )
+        at_most = re.search(r"\b(or (?:less|fewer)|at most|no more than|under|max(?:imum)?)\b", low)
         count = _number(match.group(1) or match.group(2))
-        return Form("words", _clamp(count, _MAX_WORDS), at_most=at_most)
+        return Form("words", _clamp(count, _MAX_WORDS), at_most=bool(at_most))
     if re.search(r"\bone[- ]word\b", low):
         return Form("words", 1)
     if match := re.search(_LEAD + _NUM + r"(?: short| full| simple)? sentences?\b", low):
         return Form("sentences", _clamp(_number(match.group(1)), _MAX_ITEMS))
-    if re.search(r"\b(?:one|single)[- ]sentence\b|\bin a sentence\b", low):
+    if re.search(
+        r"\b(?:one|single)[- ]sentence\b|\bin a sentence\b|\bname (one|an?|single) \w+", low
+    ):
         return Form("sentences", 1)
+    return None
+
+
+def _list_form(text: str, low: str) -> Form | None:
     bullets = bool(re.search(r"\bbullet", low))
-    if re.search(r"\bname (one|an?|single) \w+", low):
-        return Form("sentences", 1)
-    if match := re.search(
+    match = re.search(
         r"\b(?:top |list |name |give me |give |suggest |provide )?" + _NUM
         + r"(?: [a-z-]+){0,2}? " + _ITEM_NOUNS + r"\b", low,
-    ):  # fmt: skip
+    )  # fmt: skip
+    if match:
         count = _number(match.group(1))
         if count > 1 or bullets or re.search(r"\blist\b", low):
             return Form("list", _clamp(count, _MAX_ITEMS), bullets=bullets)
     if bullets or re.search(r"^\s*(?:list|enumerate)\b|\ba list of\b", low):
         return Form("list", None, bullets=bullets)
+    return None
+
+
+def _genre_form(text: str, low: str) -> Form | None:
+    """A story, a joke, or a yes/no question."""
     if re.search(r"\b(story|tale|fable)\b", low):
         return Form("story")
     if re.search(r"\bjokes?\b|\bpun\b", low):
         return Form("joke")
     if _YES_NO_START.match(low) and low.rstrip().endswith("?"):
         return Form("yes_no")
+    return None
+
+
+# In order: "a haiku as JSON" is JSON, "summarise in one sentence: ..." a summary.
+_RULES = (_json_form, _count_form, _text_work_form, _verse_form, _length_form, _list_form,
+          _genre_form)  # fmt: skip
+
+
+def requested_form(prompt: str) -> Form:
+    """The form ``prompt`` asks for; ``FREE`` when it asks for none."""
+    text = " ".join(_SECRET.sub("[key removed]", prompt[:4000]).split())  # never echo a key
+    low = text.lower()
+    for rule in _RULES:
+        form = rule(text, low)
+        if form is not None:
+            return form
     return FREE
 
 
