@@ -25,6 +25,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
+from urllib.parse import urlsplit
 
 from course_helpers import keys
 from course_helpers.catalog import PROVIDERS, ProviderName
@@ -128,6 +129,9 @@ def setup(mode: str | Mapping[str, str] | None = None, **fake_options: Any) -> S
 
     teardown()
     keys.apply_env(scan, os.environ)
+    for entry in decided.values():
+        if entry.mode == "live" and not statuses[entry.provider].usable:  # a keyless endpoint
+            keys.set_offline_key(entry.provider, os.environ)
     for name in offline:
         status = statuses[name]
         # A good key stays where it is; anything else would make the simulated provider answer 401
@@ -173,7 +177,15 @@ def plan(
     missing: list[str] = []
     for name in PROVIDERS:
         status, (wanted, origin) = statuses[name], requested[name]
-        if wanted == "offline":
+        endpoint = own_endpoint(name, scan, environ)
+        if endpoint is not None and wanted != "offline":
+            # The simulated provider answers only the providers' own hosts: the learner's
+            # endpoint (a local Ollama, a proxy) gets every request, so it is live there.
+            reason = f"at your endpoint {endpoint} ({keys.BASE_URL_VARS[name]})"
+            decided[name] = ProviderSetup(
+                name, "live", reason, status.masked, status.source, requested=wanted
+            )
+        elif wanted == "offline":
             ignored = "; your key is ignored" if status.usable else ""
             reason = f"({origin}{ignored})"
             decided[name] = ProviderSetup(name, "offline", reason, requested=wanted)
@@ -190,6 +202,18 @@ def plan(
     if missing:
         raise MissingKeyError("\n".join(missing))
     return decided, statuses
+
+
+def own_endpoint(
+    provider: ProviderName, scan: keys.EnvScan, environ: Mapping[str, str]
+) -> str | None:
+    """The base URL the learner set for ``provider``, unless it is the provider's own host."""
+    url = (keys.setting(keys.BASE_URL_VARS[provider], scan, environ) or "").strip()
+    if not url:
+        return None
+    host = urlsplit(url if "//" in url else f"//{url}").hostname or ""
+    own = {"openai": "api.openai.com", "anthropic": "api.anthropic.com"}[provider]
+    return None if host == own else url
 
 
 def _requested(

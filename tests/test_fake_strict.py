@@ -295,3 +295,31 @@ def test_anthropic_features_not_simulated_are_a_400(
             model="claude-sonnet-5-5", max_tokens=2048, messages=HELLO, **params
         )
     assert named in str(info.value) and "needs a live key" in str(info.value)
+
+
+# --- setup() shows a learner's own endpoint as live -------------------------------------------
+def test_setup_shows_a_learners_endpoint_as_live_there(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Any, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from course_helpers import modes
+
+    monkeypatch.chdir(tmp_path)
+    for name in ("OPENAI_API_KEY", "ANTHROPIC_API_KEY", "COURSE_MODE", "ANTHROPIC_BASE_URL"):
+        monkeypatch.delenv(name, raising=False)
+    ollama = FakeProvider()  # stands in for a local server that speaks the OpenAI API
+    with serve_in_thread(ollama) as server:
+        monkeypatch.setenv("OPENAI_BASE_URL", f"{server.base_url}/v1")
+        try:
+            course = modes.setup()
+            assert course.is_live("openai") and course.is_offline("anthropic")
+            openai_line = course.banner.splitlines()[1].split()
+            assert openai_line[:5] == ["OpenAI", "live", "at", "your", "endpoint"]
+            assert f"{server.base_url}/v1" in course.banner
+            reply = openai.OpenAI(max_retries=0).chat.completions.create(
+                model=REASONING, messages=HELLO
+            )
+        finally:
+            modes.teardown()
+    assert reply.choices[0].message.content and len(ollama.calls) == 1
+    assert course.fake is not None and course.fake.calls == []
+    capsys.readouterr()
