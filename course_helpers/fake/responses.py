@@ -24,6 +24,7 @@ from course_helpers.fake.openai import (
     _authenticate,
     _check_number,
     _fault_error,
+    _is_reasoning,
     _json_type,
     _model_not_found,
     _rate_limited,
@@ -38,6 +39,7 @@ from course_helpers.fake.responses_wire import (
     stream_events,
     usage_object,
 )
+from course_helpers.fake.unsupported import CODE, needs_live_key
 from course_helpers.fake.wire import (
     DEFAULT_CHARGED_MAX_TOKENS,
     SSE_CONTENT_TYPE,
@@ -53,7 +55,7 @@ from course_helpers.tokens import estimate_tokens
 if TYPE_CHECKING:
     from course_helpers.fake.core import FakeProvider
 
-__all__ = ["handle", "is_reasoning_model"]
+__all__ = ["handle"]
 
 _PATH = re.compile(r"/responses(?:/([^/]+))?$")
 _HEX = "0123456789abcdef"
@@ -72,11 +74,6 @@ _PARAMETERS = frozenset(
 )  # fmt: skip
 
 
-def is_reasoning_model(model: str) -> bool:
-    """GPT-5-family and o-series models: only the default sampling settings are accepted."""
-    return model.startswith("gpt-5") or re.match(r"o\d", model) is not None
-
-
 def handle(fake: FakeProvider, request: FakeRequest) -> Outcome | None:
     """Answer a Responses API request, or ``None`` for a path it does not serve."""
     match = _PATH.search(request.path.rstrip("/"))
@@ -92,12 +89,7 @@ def handle(fake: FakeProvider, request: FakeRequest) -> Outcome | None:
 
 # ---------------------------------------------------------------------------- validation
 def _not_simulated(name: str, feature: str) -> Problem:
-    return (
-        f"{feature} is not simulated by the course's simulated provider: it needs a live key "
-        "(put OPENAI_API_KEY in .env and run setup() again).",
-        name,
-        "not_simulated",
-    )
+    return needs_live_key("openai", feature), name, CODE
 
 
 def _check_features(body: dict[str, Any]) -> Problem | None:
@@ -145,7 +137,7 @@ def _check_types(body: dict[str, Any]) -> Problem | None:
 
 def _check_reasoning(body: dict[str, Any], model: str) -> Problem | None:
     """Reasoning models accept only the default sampling; the others take no ``reasoning``."""
-    if not is_reasoning_model(model):
+    if not _is_reasoning(model):
         reasoning = body.get("reasoning")
         if isinstance(reasoning, dict) and reasoning.get("effort") is not None:
             return (
@@ -342,7 +334,7 @@ def _answer(
             fault, headers, content_type, reply.request_id, streaming=streaming, model=model
         )
 
-    reasoning = is_reasoning_model(model)
+    reasoning = _is_reasoning(model)
     incomplete = completion.finish == "length"
     output = [reasoning_item("rs_" + fake.random_id(50, _HEX))] if reasoning else []
     message = message_item(
