@@ -90,6 +90,7 @@ if TYPE_CHECKING:
 __all__ = [
     "PROVIDERS",
     "AsyncLLMStream",
+    "CallOptions",
     "FinishReason",
     "LLMClient",
     "LLMResponse",
