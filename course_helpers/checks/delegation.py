@@ -33,12 +33,15 @@ _CLIENT = "course_helpers.client.LLMClient"
 _ADAPTERS = (
     "course_helpers.providers.openai.OpenAIAdapter",
     "course_helpers.providers.anthropic.AnthropicAdapter",
+    "course_helpers.providers.base.ProviderAdapter",
 )
 _ACCUMULATORS = (
     "course_helpers.providers.openai.OpenAIStreamAccumulator",
     "course_helpers.providers.anthropic.AnthropicStreamAccumulator",
-    "course_helpers.providers.ProviderStream",
-    "course_helpers.providers.AsyncProviderStream",
+    "course_helpers.providers.base.StreamAccumulator",
+    "course_helpers.providers.base.ProviderStream",
+    "course_helpers.providers.base.AsyncProviderStream",
+    "course_helpers.providers.base._ProviderStreamBase",
 )
 
 REFERENCES: dict[str, tuple[str, ...]] = {
@@ -47,7 +50,7 @@ REFERENCES: dict[str, tuple[str, ...]] = {
     "ex03_classify_errors": (
         "course_helpers.errors.classify",
         "course_helpers.errors.parse_retry_after",
-        "course_helpers.providers.translate_errors",
+        "course_helpers.providers.base.translate_errors",
     ),
     # classify is allowed in ex04 and ex07: their exercises offer it.
     "ex04_retry": (
