@@ -364,3 +364,102 @@ def test_tool_choice_none_never_calls() -> None:
     weather = Tool("get_weather", "Weather", {"type": "object", "properties": {}})
     assert chosen_tool([weather], "none", "What's the weather?") is None
     assert chosen_tool([weather], {"type": "none"}, "What's the weather?") is None
+
+
+# --- the Responses API: structured outputs ----------------------------------------------------
+def test_responses_parse_quickstart(client: openai.OpenAI) -> None:
+    response = client.responses.parse(
+        model="gpt-4o-2024-08-06",
+        input=[
+            {"role": "system", "content": "Extract the event information."},
+            {"role": "user", "content": "Alice and Bob are going to a science fair on Friday."},
+        ],
+        text_format=CalendarEvent,
+    )
+    event = response.output_parsed
+    assert isinstance(event, CalendarEvent) and event.participants == ["Alice", "Bob"]
+
+
+def test_responses_json_mode_needs_the_word_json(client: openai.OpenAI) -> None:
+    response = client.responses.create(
+        model="gpt-5.4-mini",
+        input="Give me three colours in JSON.",
+        text={"format": {"type": "json_object"}},
+    )
+    assert isinstance(json.loads(response.output_text), dict)
+    with pytest.raises(openai.BadRequestError, match="must contain the word 'json'"):
+        client.responses.create(
+            model="gpt-5.4-mini", input="Three colours", text={"format": {"type": "json_object"}}
+        )
+
+
+# --- the Responses API: function calling ------------------------------------------------------
+RESPONSES_TOOLS: list[Any] = [
+    {
+        "type": "function",
+        "name": "get_weather",
+        "description": "Get current temperature for a given location.",
+        "parameters": OPENAI_TOOLS[0]["function"]["parameters"],
+        "strict": True,
+    }
+]
+
+
+def test_responses_function_calling_quickstart(client: openai.OpenAI) -> None:
+    input_messages: list[Any] = [
+        {"role": "user", "content": "What is the weather like in Paris today?"}
+    ]
+    response = client.responses.create(model="gpt-4.1", input=input_messages, tools=RESPONSES_TOOLS)
+    tool_call = response.output[0]
+    assert tool_call.type == "function_call" and tool_call.name == "get_weather"
+    assert json.loads(tool_call.arguments) == {"location": "Paris"}
+    input_messages.append(tool_call)
+    input_messages.append(
+        {"type": "function_call_output", "call_id": tool_call.call_id, "output": "14°C"}
+    )
+    response_2 = client.responses.create(
+        model="gpt-4.1", input=input_messages, tools=RESPONSES_TOOLS
+    )
+    assert "14°C" in response_2.output_text
+
+    # The same turn through previous_response_id: the call is remembered with the response.
+    follow = client.responses.create(
+        model="gpt-4.1",
+        previous_response_id=response.id,
+        input=[{"type": "function_call_output", "call_id": tool_call.call_id, "output": "9°C"}],
+        tools=RESPONSES_TOOLS,
+    )
+    assert "9°C" in follow.output_text
+
+
+def test_responses_streamed_function_call(client: openai.OpenAI) -> None:
+    events = list(
+        client.responses.create(
+            model="gpt-5.4-mini",
+            input="What is the weather like in Paris today?",
+            tools=RESPONSES_TOOLS,
+            stream=True,
+        )
+    )
+    deltas = [e.delta for e in events if e.type == "response.function_call_arguments.delta"]
+    assert len(deltas) > 1 and json.loads("".join(deltas)) == {"location": "Paris"}
+    done = next(e for e in events if e.type == "response.function_call_arguments.done")
+    assert done.arguments == "".join(deltas)
+    assert events[-1].type == "response.completed"
+    assert [e.sequence_number for e in events] == list(range(len(events)))
+
+
+def test_responses_server_tools_need_a_live_key(client: openai.OpenAI) -> None:
+    with pytest.raises(openai.BadRequestError, match="web_search"):
+        client.responses.create(
+            model="gpt-4.1", input="News today?", tools=[{"type": "web_search"}]
+        )
+
+
+def test_responses_output_without_its_call_is_refused(client: openai.OpenAI) -> None:
+    with pytest.raises(openai.BadRequestError, match="No tool call found") as info:
+        client.responses.create(
+            model="gpt-4.1",
+            input=[{"type": "function_call_output", "call_id": "call_x", "output": "1"}],
+        )
+    assert info.value.param == "input"

@@ -7,17 +7,21 @@ are ``openai``'s own (imported from there), and the answer comes from the same
 messages, ``instructions``, ``max_output_tokens``, ``previous_response_id``, ``store``), the
 ``response`` object and the typed stream (``responses_wire``). Order of checks: key (401) → JSON
 and parameters (400) → model (404) → previous response (404) → context window (400) → a fault →
-rate limits (429) → the answer. Anything the fake does not simulate (tools, structured outputs,
-background mode, ...) is refused with a 400 that names it, never ignored.
+rate limits (429) → the answer. Function tools (``function_call`` out, ``function_call_output``
+back in) and ``text.format`` JSON schemas are simulated by ``fake.tools``, as in Chat
+Completions. Anything the fake does not simulate (server tools, background mode, ...) is refused
+with a 400 that names it, never ignored.
 """
 
 from __future__ import annotations
 
 import json
 import re
+import string
 from typing import TYPE_CHECKING, Any
 
 from course_helpers.catalog import ModelInfo
+from course_helpers.fake.completion import Completion, shape_answer
 from course_helpers.fake.exchange import FakeRequest, FakeResponse
 from course_helpers.fake.faults import cut_body, stalled
 from course_helpers.fake.openai import (
@@ -33,12 +37,14 @@ from course_helpers.fake.openai import (
 )
 from course_helpers.fake.response_store import StoredResponse
 from course_helpers.fake.responses_wire import (
+    function_call_item,
     message_item,
     reasoning_item,
     response_object,
     stream_events,
     usage_object,
 )
+from course_helpers.fake.tools import as_json_object, json_text, plan_responses
 from course_helpers.fake.unsupported import CODE, needs_live_key
 from course_helpers.fake.wire import (
     DEFAULT_CHARGED_MAX_TOKENS,
@@ -50,7 +56,7 @@ from course_helpers.fake.wire import (
     parse_json_object,
     resolve_model,
 )
-from course_helpers.tokens import estimate_tokens
+from course_helpers.tokens import estimate_tokens, split_tokens
 
 if TYPE_CHECKING:
     from course_helpers.fake.core import FakeProvider
@@ -59,6 +65,7 @@ __all__ = ["handle"]
 
 _PATH = re.compile(r"/responses(?:/([^/]+))?$")
 _HEX = "0123456789abcdef"
+_ALNUM = string.ascii_letters + string.digits
 _ROLES = ("assistant", "system", "developer", "user")
 _TEXT_PARTS = ("input_text", "output_text", "text")
 Problem = tuple[str, str | None, str | None]  # (message, param, code)
@@ -94,12 +101,30 @@ def _not_simulated(name: str, feature: str) -> Problem:
 
 def _check_features(body: dict[str, Any]) -> Problem | None:
     """Refuse what the fake would otherwise ignore (the failure would surface far away)."""
-    if body.get("tools"):
-        return _not_simulated("tools", "Tools in the Responses API")
+    for index, tool in enumerate(body.get("tools") or []):
+        kind = tool.get("type") if isinstance(tool, dict) else None
+        if kind != "function":
+            return _not_simulated(f"tools[{index}].type", f"The {kind} tool")
+        if not isinstance(tool.get("name"), str):
+            name = f"tools[{index}].name"
+            return f"Missing required parameter: '{name}'.", name, "missing_required_parameter"
     text = body.get("text")
     fmt = text.get("format") if isinstance(text, dict) else None
-    if isinstance(fmt, dict) and fmt.get("type", "text") != "text":
-        return _not_simulated("text.format", "Structured outputs in the Responses API")
+    if isinstance(fmt, dict) and fmt.get("type", "text") not in (
+        "text",
+        "json_schema",
+        "json_object",
+    ):
+        return _not_simulated("text.format", f"text.format of type {fmt.get('type')!r}")
+    if isinstance(fmt, dict) and fmt.get("type") == "json_object":
+        said = json.dumps([body.get("input"), body.get("instructions")]).lower()
+        if "json" not in said:
+            return (
+                "Response input messages must contain the word 'json' in some form to use "
+                "'text.format' of type 'json_object'.",
+                "input",
+                None,
+            )
     for name, feature in (
         ("background", "Background mode"),
         ("conversation", "The Conversations API"),
@@ -181,6 +206,9 @@ def _input_messages(value: Any) -> list[dict[str, Any]] | Problem:
                 "invalid_type",
             )
         kind = item.get("type", "message")
+        if kind in ("function_call", "function_call_output"):
+            messages.append(_tool_turn(item))
+            continue
         if kind != "message":
             feature = f"Input items of type {json.dumps(kind)} (tool calls and their results)"
             return _not_simulated(f"{where}.type", feature)
@@ -215,6 +243,31 @@ def _input_messages(value: Any) -> list[dict[str, Any]] | Problem:
                 )
         messages.append({"role": role, "content": content_text(content)})
     return messages
+
+
+def _tool_turn(item: dict[str, Any]) -> dict[str, Any]:
+    """A function call or its output as the chat-completions turn it stands for."""
+    call_id = str(item.get("call_id"))
+    if item["type"] == "function_call_output":
+        output = item.get("output")
+        text = output if isinstance(output, str) else json.dumps(output)
+        return {"role": "tool", "tool_call_id": call_id, "content": text}
+    function = {"name": str(item.get("name")), "arguments": str(item.get("arguments", ""))}
+    return {
+        "role": "assistant",
+        "content": "",
+        "tool_calls": [{"id": call_id, "function": function}],
+    }
+
+
+def _orphan_output(conversation: list[dict[str, Any]]) -> str | None:
+    """The ``call_id`` of a function call output with no function call before it, if any."""
+    calls: set[str] = set()
+    for turn in conversation:
+        calls.update(str(call.get("id")) for call in turn.get("tool_calls") or [])
+        if turn.get("role") == "tool" and turn.get("tool_call_id") not in calls:
+            return str(turn.get("tool_call_id"))
+    return None
 
 
 def _check_request(body: dict[str, Any]) -> Problem | None:
@@ -278,6 +331,14 @@ def _create(fake: FakeProvider, request: FakeRequest) -> Outcome:
             )
         earlier = stored.conversation
     conversation = [*earlier, *messages]
+    unanswered = _orphan_output(conversation)
+    if unanswered is not None:
+        return reply.error(
+            400,
+            f"No tool call found for function call output with call_id {unanswered}.",
+            param="input",
+            model=model,
+        )
     instructions = body.get("instructions")
     input_tokens = estimate_tokens(conversation, system=instructions)
     if input_tokens > info.context_window:
@@ -327,6 +388,20 @@ def _answer(
         stops=[],
         deterministic=body.get("temperature") == 0,
     )
+    plan = plan_responses(body, conversation, last_user_text(conversation))
+    if plan.text is not None:  # a final answer from the tool results
+        completion = shape_answer(plan.text, max_out, [])
+    completion = _formatted(body, completion, last_user_text(conversation), max_out)
+    call = None
+    if plan.call is not None:
+        arguments = json.dumps(plan.arguments or {}, ensure_ascii=False)
+        completion = Completion(tuple(split_tokens(arguments)))
+        call = function_call_item(
+            "fc_" + fake.random_id(50, _HEX),
+            "call_" + fake.random_id(24, _ALNUM),
+            plan.call.name,
+            arguments,
+        )
     headers = reply.headers(dict(charge.states), processing=fake.ttft)
     content_type = SSE_CONTENT_TYPE if streaming else "application/json"
     if fault is not None and fault.before_headers:
@@ -337,7 +412,7 @@ def _answer(
     reasoning = _is_reasoning(model)
     incomplete = completion.finish == "length"
     output = [reasoning_item("rs_" + fake.random_id(50, _HEX))] if reasoning else []
-    message = message_item(
+    message = call or message_item(
         "msg_" + fake.random_id(50, _HEX),
         completion.text,
         "incomplete" if incomplete else "completed",
@@ -352,7 +427,7 @@ def _answer(
         completed_at=now,
     )
     if fault is None and body.get("store") is not False:
-        answer = {"role": "assistant", "content": completion.text}
+        answer = _tool_turn(call) if call else {"role": "assistant", "content": completion.text}
         fake.stored_responses.put(payload["id"], StoredResponse(payload, (*conversation, answer)))
     label = fault.label if fault else None
     if streaming:
@@ -368,6 +443,33 @@ def _answer(
     return Outcome(response, reply.request_id, 200, False, model, usage, label)
 
 
+def _formatted(
+    body: dict[str, Any], completion: Completion, prompt: str, max_out: int | None
+) -> Completion:
+    """The answer as ``text.format`` asks: a schema-valid JSON instance, or a JSON object."""
+    text = body.get("text")
+    fmt = text.get("format") if isinstance(text, dict) else None
+    kind = fmt.get("type") if isinstance(fmt, dict) else None
+    if kind == "json_schema":
+        schema = fmt.get("schema") if isinstance(fmt, dict) else None
+        return shape_answer(
+            json_text(schema if isinstance(schema, dict) else {}, prompt), max_out, []
+        )
+    if kind == "json_object":
+        return shape_answer(as_json_object(completion.text), max_out, [])
+    return completion
+
+
+def _echo_tool(tool: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "type": "function",
+        "name": tool["name"],
+        "description": tool.get("description"),
+        "parameters": tool.get("parameters"),
+        "strict": tool.get("strict", True),
+    }
+
+
 def _echo(
     fake: FakeProvider, body: dict[str, Any], model: str, reasoning: bool, now: int
 ) -> dict[str, Any]:
@@ -376,6 +478,7 @@ def _echo(
     effort = settings.get("effort") if isinstance(settings, dict) else None
     text = body.get("text")
     verbosity = text.get("verbosity", "medium") if isinstance(text, dict) else "medium"
+    fmt = text.get("format") if isinstance(text, dict) else None
     return {
         "id": "resp_" + fake.random_id(50, _HEX),
         "object": "response",
@@ -394,9 +497,9 @@ def _echo(
         "service_tier": "default",
         "store": body.get("store", True),
         "temperature": body.get("temperature", 1.0),
-        "text": {"format": {"type": "text"}, "verbosity": verbosity},
+        "text": {"format": fmt or {"type": "text"}, "verbosity": verbosity},
         "tool_choice": body.get("tool_choice", "auto"),
-        "tools": [],
+        "tools": [_echo_tool(tool) for tool in body.get("tools") or []],
         "top_logprobs": 0,
         "top_p": body.get("top_p", 1.0),
         "truncation": body.get("truncation", "disabled"),

@@ -10,6 +10,7 @@ and closed with the same id; the stream ends with ``response.completed`` (or
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from itertools import count
 from typing import Any
 
@@ -43,6 +44,18 @@ def message_item(item_id: str, text: str, status: str) -> dict[str, Any]:
         "status": status,
         "role": "assistant",
         "content": [_text_part(text)],
+    }
+
+
+def function_call_item(item_id: str, call_id: str, name: str, arguments: str) -> dict[str, Any]:
+    """A function tool call in ``output`` (the model asks the caller to run ``name``)."""
+    return {
+        "type": "function_call",
+        "id": item_id,
+        "call_id": call_id,
+        "name": name,
+        "arguments": arguments,
+        "status": "completed",
     }
 
 
@@ -106,6 +119,9 @@ def stream_events(
         emit("response.output_item.done", output_index=index, item=item)
     index = len(leading)
     where = {"item_id": message["id"], "output_index": index}
+    if message["type"] == "function_call":
+        events = _call_events(emit, message, index, pieces, ttft, token_delay, fault, payload)
+        return chunks, events
     emit(
         "response.output_item.added",
         output_index=index,
@@ -133,3 +149,37 @@ def stream_events(
     final = "response.incomplete" if payload["status"] == "incomplete" else "response.completed"
     emit(final, response=payload)
     return chunks, "complete"
+
+
+def _call_events(
+    emit: Callable[..., None],
+    call: dict[str, Any],
+    index: int,
+    pieces: tuple[str, ...],
+    ttft: float,
+    token_delay: float,
+    fault: Fault | None,
+    payload: dict[str, Any],
+) -> Ending:
+    """A streamed function call: its arguments arrive as ``function_call_arguments`` deltas."""
+    where = {"item_id": call["id"], "output_index": index}
+    emit(
+        "response.output_item.added",
+        output_index=index,
+        item={**call, "arguments": "", "status": "in_progress"},
+    )
+    cutoff = stream_cutoff(fault, len(pieces))
+    for sent, piece in enumerate(pieces):
+        if cutoff is not None and sent >= cutoff:
+            break
+        delay = ttft if sent == 0 else token_delay
+        emit("response.function_call_arguments.delta", delay, **where, delta=piece)
+    if fault is not None:
+        if fault.kind == "mid_stream":
+            emit("error", code="server_error", message=fault.message or _SERVER_ERROR, param=None)
+            return "complete"
+        return fault.ending
+    emit("response.function_call_arguments.done", **where, arguments=call["arguments"])
+    emit("response.output_item.done", output_index=index, item=call)
+    emit("response.completed", response=payload)
+    return "complete"

@@ -39,6 +39,8 @@ __all__ = [
     "openai_tools",
     "plan_chat",
     "plan_messages",
+    "plan_responses",
+    "responses_tools",
     "schema_instance",
 ]
 
@@ -556,6 +558,22 @@ def plan_messages(body: Mapping[str, Any], prompt: str) -> Plan:
         schema = fmt.get("schema")
         return Plan(text=json_text(schema if isinstance(schema, Mapping) else {}, prompt))
     return plan
+
+
+def responses_tools(body: Mapping[str, Any]) -> list[Tool]:
+    """The function tools of a Responses API request (``{"type": "function", "name", ...}``)."""
+    found = []
+    for entry in body.get("tools") or []:
+        if isinstance(entry, Mapping) and isinstance(entry.get("name"), str):
+            parameters = entry.get("parameters") or {"type": "object", "properties": {}}
+            found.append(Tool(entry["name"], str(entry.get("description") or ""), parameters))
+    return found
+
+
+def plan_responses(body: Mapping[str, Any], conversation: Sequence[Any], prompt: str) -> Plan:
+    """The plan for a Responses API request; ``conversation`` in chat-completions form."""
+    results = openai_tool_results(conversation)
+    return _plan(responses_tools(body), body.get("tool_choice"), results, prompt)
 
 
 def as_json_object(text: str) -> str:
