@@ -6,16 +6,19 @@ real class would be: each notebook in its own bubblewrap sandbox and fresh offli
 workers, the default limits. Each run's wall time includes the grader's start-up (the package
 snapshot, the checks' import, the sandbox probe). It prints the median wall time of ``--runs``
 runs and the median seconds per notebook; with ``--compare`` it also grades the same class with
-``--no-sandbox`` and prints the sandbox's cost per notebook. The target (issue 11): at most
-60 s with ``-j 2``.
+``--no-sandbox`` and prints the sandbox's cost per notebook. With ``--tree A --tree B`` it grades
+with the course package of each source tree in turn (``git archive <commit> | tar -x -C A``),
+round after round, so a before/after comparison sees the same machine load. The target (issue
+11): at most 60 s with ``-j 2``.
 
-    python benchmarks/grade_30.py [--copies 30] [-j 2] [--runs 3] [--compare]
+    python benchmarks/grade_30.py [--copies 30] [-j 2] [--runs 3] [--compare] [--tree DIR ...]
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import shutil
 import statistics
 import subprocess
@@ -40,12 +43,20 @@ def _build(folder: Path, copies: int) -> list[str]:
     return [path.stem for path in solutions]
 
 
-def _grade(folder: Path, workers: int, extra: list[str]) -> tuple[float, dict[str, object]]:
+def _grade(
+    folder: Path, workers: int, extra: list[str], tree: Path | None = None
+) -> tuple[float, dict[str, object]]:
+    """One grader run; with ``tree``, the course package comes from that source tree."""
     out, summary = folder.parent / "report.csv", folder.parent / "summary.json"
     command = [sys.executable, "-m", "course_helpers.grade", str(folder), "--out", str(out)]
     command += ["--json", str(summary), "-j", str(workers), "-q", *extra]
+    env = dict(os.environ)
+    if tree is not None:  # from its folder: ``python -m`` puts the working directory first
+        env["PYTHONPATH"] = str(tree)
     started = time.monotonic()
-    done = subprocess.run(command, capture_output=True, text=True, check=False)
+    done = subprocess.run(
+        command, capture_output=True, text=True, check=False, env=env, cwd=tree or ROOT
+    )
     wall = time.monotonic() - started
     if done.returncode != 0:
         sys.exit(f"the grader failed ({done.returncode}):\n{done.stdout}\n{done.stderr}")
@@ -72,6 +83,29 @@ def _series(folder: Path, args: argparse.Namespace, extra: list[str]) -> tuple[f
     return statistics.median(walls), statistics.median(medians), statuses
 
 
+def _load() -> str:
+    return "load average " + " ".join(f"{value:.1f}" for value in os.getloadavg())
+
+
+def _trees(folder: Path, args: argparse.Namespace) -> float:
+    """Grade with each ``--tree`` in turn, ``--runs`` rounds; the last tree's median wall."""
+    walls: dict[Path, list[float]] = {tree: [] for tree in args.tree}
+    per_notebook: dict[Path, list[float]] = {tree: [] for tree in args.tree}
+    for round_number in range(args.runs):
+        for tree in args.tree:
+            wall, data = _grade(folder, args.workers, [], tree)
+            walls[tree].append(wall)
+            per_notebook[tree].append(statistics.median(_per_notebook(data)))
+            print(f"round {round_number + 1}, {tree.name}: {wall:.1f} s ({_load()})", flush=True)
+    for tree in args.tree:
+        print(
+            f"{tree.name}: median {statistics.median(walls[tree]):.1f} s wall, "
+            f"{statistics.median(per_notebook[tree]):.2f} s per notebook "
+            f"(runs: {', '.join(f'{wall:.1f}' for wall in walls[tree])})"
+        )
+    return statistics.median(walls[args.tree[-1]])
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--copies", type=int, default=30)
@@ -80,15 +114,25 @@ def main() -> int:
     parser.add_argument(
         "--compare", action="store_true", help="also grade with --no-sandbox, for the overhead"
     )
+    parser.add_argument(
+        "--tree",
+        type=Path,
+        action="append",
+        default=[],
+        help="a source tree whose course_helpers to grade with (repeat: compared run by run)",
+    )
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="grade-bench-") as tmp:
         folder = Path(tmp) / "class"
         exercises = _build(folder, args.copies)
+        print(f"{args.copies} notebooks across {len(exercises)} exercises, -j {args.workers}")
+        if args.tree:
+            return 0 if _trees(folder, args) <= TARGET else 1
         wall, per_notebook, statuses = _series(folder, args, [])
         print(
             f"{args.copies} notebooks across {len(exercises)} exercises, sandboxed, "
             f"-j {args.workers}: median {wall:.1f} s wall over {args.runs} runs "
-            f"(target <= {TARGET:g} s); median {per_notebook:.2f} s per notebook"
+            f"(target <= {TARGET:g} s); median {per_notebook:.2f} s per notebook; {_load()}"
         )
         print(statuses)
         if args.compare:
