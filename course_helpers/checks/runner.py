@@ -7,13 +7,14 @@ instructor's grader runs in the learner's kernel after the notebook has executed
 from __future__ import annotations
 
 import html
+import os
 import threading
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 from course_helpers.checks._support import prepare_clients, stop_simulations
-from course_helpers.checks.base import Check
+from course_helpers.checks.base import Check, Exercise
 from course_helpers.checks.delegation import watching
 from course_helpers.checks.marks import FAILED, NOTE, PASSED
 from course_helpers.checks.registry import EXERCISES
@@ -25,6 +26,9 @@ MIME_TYPE = "application/vnd.course-helpers.check+json"
 
 _NOT_WRITTEN = "not written yet: the stub still raises NotImplementedError"
 _NOT_RUN = "not run: an earlier check took too long (its code may still be running)"
+_GRADING_NOTICE = (
+    "not run while grading: the grader runs every check once, after the notebook's last cell"
+)
 
 
 @dataclass(frozen=True)
@@ -190,12 +194,27 @@ def check(exercise_id: str, candidate: object, *, only: Iterable[str] | None = N
 
     >>> check("ex08_rpm_vs_tpm", binding_limit)   # doctest: +SKIP
 
-    ``only`` restricts the run to the named checks (the default runs them all).
+    ``only`` restricts the run to the named checks (the default runs them all). In the
+    instructor's grader (``COURSE_GRADING=1``) it runs nothing: nobody sees a learner cell's
+    panel there, and the grade comes from the grader's own run of every check at the end, so
+    running them in the learner's cells too would only double the grading time.
     """
+    if os.environ.get("COURSE_GRADING") == "1":
+        _exercise(exercise_id)
+        return CheckResult(exercise_id, error=_GRADING_NOTICE)
+    return _run(exercise_id, candidate, only)
+
+
+def _exercise(exercise_id: str) -> Exercise:
     exercise = EXERCISES.get(exercise_id)
     if exercise is None:
         known = ", ".join(sorted(EXERCISES))
         raise KeyError(f"unknown exercise {exercise_id!r}: the exercises are {known}")
+    return exercise
+
+
+def _run(exercise_id: str, candidate: object, only: Iterable[str] | None) -> CheckResult:
+    exercise = _exercise(exercise_id)
     checks = exercise.checks
     if only is not None:
         checks = [exercise.check_named(name) for name in only]
@@ -242,7 +261,7 @@ def grade_namespace(namespace: Mapping[str, Any], exercise_ids: list[str]) -> di
                 "without errors?",
             )
         else:
-            result = check(exercise_id, namespace[exercise.target])
+            result = _run(exercise_id, namespace[exercise.target], None)
         report[exercise_id] = {
             "checks": [outcome.as_dict() for outcome in result.results],
             "error": result.error,
