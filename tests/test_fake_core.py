@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import ast
 import json
+import subprocess
+import sys
 import threading
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 from typing import Any
 
 import httpx2
@@ -311,3 +315,71 @@ def test_bypassed_origin_is_never_intercepted(local_server: str) -> None:
     with FakeProvider():
         response = httpx2.post(f"{local_server}/v1/chat/completions", json={})
     assert response.json()["served_by"] == "local"
+
+
+# --- structure --------------------------------------------------------------------------------
+
+FAKE_DIR = Path(__file__).resolve().parents[1] / "course_helpers" / "fake"
+LEAVES = ("exchange", "wire", "faults", "completion", "response_store", "responses_wire")
+DIALECT_MODULES = ("openai", "responses", "anthropic")
+
+
+def runtime_imports(module: str) -> set[str]:
+    """The ``course_helpers.fake`` modules ``module`` imports when it runs (not for typing)."""
+    tree = ast.parse((FAKE_DIR / f"{module}.py").read_text(encoding="utf-8"))
+    found: set[str] = set()
+
+    def visit(nodes: list[ast.stmt]) -> None:
+        for node in nodes:
+            if isinstance(node, ast.If) and "TYPE_CHECKING" in ast.unparse(node.test):
+                continue  # a typing-only import is no runtime dependency
+            if isinstance(node, ast.ImportFrom) and node.module:
+                if node.module == "course_helpers.fake":
+                    found.update(alias.name for alias in node.names)
+                elif node.module.startswith("course_helpers.fake."):
+                    found.add(node.module.removeprefix("course_helpers.fake."))
+            for child in ast.iter_child_nodes(node):
+                if isinstance(child, ast.stmt):
+                    visit([child])
+
+    visit(tree.body)
+    return found
+
+
+@pytest.mark.parametrize("module", LEAVES)
+def test_shared_wire_helpers_are_leaves(module: str) -> None:
+    imported = runtime_imports(module)
+    assert not imported & {"core", "dialects", *DIALECT_MODULES}, imported
+
+
+@pytest.mark.parametrize("module", DIALECT_MODULES)
+def test_dialects_do_not_import_the_core(module: str) -> None:
+    assert "core" not in runtime_imports(module)
+
+
+def test_the_core_reaches_the_dialects_only_through_the_registry() -> None:
+    imported = runtime_imports("core")
+    assert "dialects" in imported
+    assert not imported & set(DIALECT_MODULES)
+
+
+def test_the_three_dialects_are_registered_in_one_place() -> None:
+    from course_helpers.fake import dialects
+
+    names = [(d.name, d.provider) for d in dialects.DIALECTS]
+    assert names == [
+        ("responses", "openai"),
+        ("chat_completions", "openai"),
+        ("messages", "anthropic"),
+    ]
+
+
+def test_importing_the_fake_does_not_import_respx() -> None:
+    code = (
+        "import sys, course_helpers.fake, course_helpers.fake.asgi\n"
+        "print(sorted(m for m in ('respx', 'pytest_httpx2') if m in sys.modules))"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=True
+    )
+    assert result.stdout.strip() == "[]"
