@@ -1,15 +1,23 @@
-"""What keeps a graded kernel's work down: each check runs once.
+"""What keeps a graded kernel's work down: each check runs once, and only the SDKs an exercise
+uses are imported.
 
 No test here measures time: each asserts the work is not done.
 """
 
 from __future__ import annotations
 
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
 from typing import Any
 
 import pytest
 
+import course_helpers
 from course_helpers.checks import EXERCISES, check, grade_namespace
+
+_SOURCE_ROOT = Path(course_helpers.__file__).resolve().parent.parent  # the package under test
 
 
 def _recording_budget() -> tuple[type, list[object]]:
@@ -41,3 +49,22 @@ def test_outside_the_grader_a_check_runs(monkeypatch: pytest.MonkeyPatch) -> Non
     monkeypatch.delenv("COURSE_GRADING", raising=False)
     result = check("ex06_token_budget", budget)
     assert made and len(result.results) == len(EXERCISES["ex06_token_budget"].checks)
+
+
+def test_an_exercise_warms_up_only_the_sdks_its_checks_use() -> None:
+    assert EXERCISES["ex05_rate_limiter"].sdks == ("openai",)
+    assert EXERCISES["ex08_rpm_vs_tpm"].sdks == ("openai",)
+    probe = textwrap.dedent(
+        """
+        import sys
+        from course_helpers.checks._support import prepare_clients
+        prepare_clients(("openai",))
+        print("anthropic" in sys.modules, "openai" in sys.modules)
+        """
+    )
+    env = {"COURSE_MODE": "offline", "COURSE_DOTENV": "none", "PYTHONPATH": str(_SOURCE_ROOT)}
+    done = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, timeout=120, env=env
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split() == ["False", "True"]

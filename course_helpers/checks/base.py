@@ -37,6 +37,7 @@ class Exercise:
     checks: list[Check] = field(default_factory=list)
     notebook: str = ""
     needs_sdks: bool = True  # import the SDKs before the checks' clocks start
+    sdks: tuple[str, ...] = ("openai", "anthropic")  # which ones the checks use
 
     def check_named(self, name: str) -> Check:
         """The check called ``name`` (a ``KeyError`` lists the names when there is none)."""

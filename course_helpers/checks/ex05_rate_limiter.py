@@ -370,6 +370,7 @@ EXERCISE = Exercise(
     title="A requests + tokens per minute limiter",
     target="Limiter",
     notebook="ex05_rate_limiter.ipynb",
+    sdks=("openai",),
     checks=[
         Check(
             "refuses a request larger than the token limit",

@@ -165,6 +165,7 @@ EXERCISE = Exercise(
     title="RPM vs TPM: which limit binds?",
     target="binding_limit",
     notebook="ex08_rpm_vs_tpm.ipynb",
+    sdks=("openai",),
     checks=[
         Check(
             "long prompts: the token limit binds",

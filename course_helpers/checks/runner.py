@@ -219,7 +219,7 @@ def _run(exercise_id: str, candidate: object, only: Iterable[str] | None) -> Che
     if only is not None:
         checks = [exercise.check_named(name) for name in only]
     if exercise.needs_sdks:
-        prepare_clients()
+        prepare_clients(exercise.sdks)
     outcomes: list[CheckOutcome] = []
     timed_out = False
     # The watch is on every thread started in the block: each check's, and the candidate's own.
