@@ -11,11 +11,13 @@ model (404) → context window (400) → a scripted or random fault → rate lim
 
 Rate-limit charging rule: a request is charged when it arrives, at
 ``estimate_tokens(messages, system=...) + max_tokens`` tokens (OpenAI: ``max_completion_tokens``,
-else ``max_tokens``, else ``DEFAULT_CHARGED_MAX_TOKENS``; times ``n``) and one request, so a client
-can predict the charge exactly. Anthropic's input bucket is charged the prompt estimate and its
-output bucket ``max_tokens``; ``tpm`` there is one more bucket charged their sum. Charges are not
-refunded when the answer turns out shorter. Scripted status faults (429, 5xx, ...) are not charged;
-a hang, a drop or a mid-stream error is (the request got through).
+else ``max_tokens``, else ``DEFAULT_CHARGED_MAX_TOKENS``; times ``n``; the Responses API:
+``max_output_tokens``, with ``instructions`` as the system prompt and a ``previous_response_id``'s
+conversation counted as input) and one request, so a client can predict the charge exactly.
+Chat completions and responses share OpenAI's buckets. Anthropic's input bucket is charged the
+prompt estimate and its output bucket ``max_tokens``; ``tpm`` there is one more bucket charged
+their sum. Charges are not refunded when the answer turns out shorter. Scripted status faults
+(429, 5xx, ...) are not charged; a hang, a drop or a mid-stream error is (the request got through).
 
 Text is deterministic when ``temperature == 0`` or (OpenAI) a ``seed`` is given: the same request to
 a ``FakeProvider`` with the same ``seed`` gives the same text. Otherwise each answer draws from the
