@@ -238,6 +238,11 @@ class _Grader:
         self.finder = _VerifiedFinder(self)
         self.baseline = surface(self.shell)
 
+    def bytecode_name(self, path: str) -> str:
+        """``path`` relative to the private copy's package folder ("" when outside it)."""
+        base = f"{self.root}/{self.package}/"
+        return path[len(base) :] if path.startswith(base) and ".." not in path else ""
+
     def flag(self, problem: str) -> None:
         with self.lock:
             if problem not in self.problems:
@@ -412,12 +417,17 @@ class _VerifiedLoader(importlib.machinery.SourceFileLoader):
         self.grader = grader
 
     def get_data(self, path: str) -> bytes:
-        if path != self.path:  # cached bytecode, or anything else: not trusted, not read
-            raise OSError(f"{path} is not one of the grader's checks")
+        # The module's source, or the bytecode the grader compiled for it (hashed like the
+        # source; Python then checks it against the source's hash too). Nothing else is read.
+        relative = self.relative
+        if path != self.path:
+            relative = self.grader.bytecode_name(path)
+            if relative not in self.grader.hashes:
+                raise OSError(f"{path} is not one of the grader's checks")
         with open(path, "rb") as handle:
             data = handle.read()
-        if hashlib.sha256(data).hexdigest() != self.grader.hashes[self.relative]:
-            problem = f"the checks on disk were modified ({self.relative})"
+        if hashlib.sha256(data).hexdigest() != self.grader.hashes[relative]:
+            problem = f"the checks on disk were modified ({relative})"
             self.grader.flag(problem)
             raise ImportError(problem)
         return data

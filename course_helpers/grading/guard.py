@@ -89,8 +89,8 @@ class Guard:
             raise RuntimeError(f"the package snapshot has no {KERNEL_SOURCE}: reinstall the course")
         hashes = {
             name: hashlib.sha256(data).hexdigest()
-            for name, data in pristine.files.items()
-            if name.endswith(".py")
+            for name, data in {**pristine.files, **pristine.bytecode}.items()
+            if name.endswith((".py", ".pyc"))
         }
         return cls(
             copy,
