@@ -46,6 +46,7 @@ from course_helpers.provider_record import (
     ProviderName,
     provider_for_host,
 )
+from course_helpers.redaction import redact  # re-exported: error messages never hold a key
 
 __all__ = [
     "AuthenticationError",
@@ -688,15 +689,3 @@ def parse_retry_after(
     except (TypeError, ValueError, IndexError):
         return None
     return max(0.0, when.timestamp() - now())
-
-
-_KEY_PATTERN = re.compile(r"\b(sk-(?:ant-|proj-)?)[A-Za-z0-9_*\-]{6,}")
-
-
-def redact(text: str) -> str:
-    """Mask anything that looks like an OpenAI or Anthropic key.
-
-    >>> redact("Incorrect API key provided: sk-proj-abc123def456ghi.")
-    'Incorrect API key provided: sk-proj-…(redacted).'
-    """
-    return _KEY_PATTERN.sub(r"\1…(redacted)", text)

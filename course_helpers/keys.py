@@ -21,7 +21,7 @@ import io
 import logging
 import os
 import re
-from collections.abc import Iterable, Iterator, Mapping, MutableMapping
+from collections.abc import Iterator, Mapping, MutableMapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
@@ -30,6 +30,7 @@ from dotenv import dotenv_values
 from dotenv.parser import parse_stream
 
 from course_helpers.catalog import PROVIDERS, ProviderName
+from course_helpers.redaction import Secret, mask, redact
 
 __all__ = [
     "BASE_URL_VARS",
@@ -70,7 +71,6 @@ Level = Literal["warning", "hint"]
 Source = Literal["environment", ".env"]
 State = Literal["ok", "missing", "empty", "blank", "placeholder"]
 
-_KEY_CHARS = re.compile(r"[A-Za-z0-9_\-]+")
 _QUOTES = "\"'“”‘’`"
 # Text that tutorials and templates put where a key belongs. Real keys are long random base62
 # strings, so these cannot occur in one by chance (at most ~1e-7 for "your_").
@@ -114,50 +114,6 @@ _MAX_ENV_BYTES = 256_000
 
 class MissingKeyError(RuntimeError):
     """``setup(mode="live")`` found no usable key; the message says where to put it."""
-
-
-def mask(value: str | None) -> str:
-    """``sk-…abcd``: the first 3 characters and the last 4; ``****`` for short or odd values."""
-    if value is None:
-        return "(none)"
-    if value == "":
-        return "(empty)"
-    if len(value) < 20 or not _KEY_CHARS.fullmatch(value):
-        return "****"
-    return f"{value[:3]}…{value[-4:]}"
-
-
-class Secret:
-    """A string that shows itself masked; :meth:`reveal` returns the value for an SDK client."""
-
-    __slots__ = ("_value",)
-
-    def __init__(self, value: str) -> None:
-        self._value = value
-
-    def reveal(self) -> str:
-        """The value in clear: pass it straight to a client, never to ``print`` or a log."""
-        return self._value
-
-    def __str__(self) -> str:
-        return mask(self._value)
-
-    def __repr__(self) -> str:
-        return f"Secret({mask(self._value)!r})"
-
-    def __eq__(self, other: object) -> bool:
-        return isinstance(other, Secret) and other._value == self._value
-
-    def __hash__(self) -> int:
-        return hash(self._value)
-
-
-def redact(text: str, secrets: Iterable[str] = ()) -> str:
-    """``text`` with each of ``secrets`` and anything shaped like an ``sk-`` key masked."""
-    for secret in secrets:
-        if secret:
-            text = text.replace(secret, mask(secret))
-    return re.sub(r"sk-[A-Za-z0-9_\-*]{12,}", lambda m: mask(m.group(0)), text)
 
 
 @dataclass(frozen=True)
