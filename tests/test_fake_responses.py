@@ -17,7 +17,7 @@ import pytest
 
 from course_helpers.fake import FakeProvider, FakeRequest
 from course_helpers.fake.asgi import serve_in_thread
-from course_helpers.tokens import split_tokens
+from course_helpers.tokens import estimate_tokens, split_tokens
 
 KEY = "sk-test-responses-0000"
 MODEL = "gpt-4o-mini"
@@ -281,19 +281,10 @@ def test_stored_response_can_be_retrieved_and_deleted() -> None:
         ({"model": REASONING_MODEL, "temperature": 0.2}, "temperature", "unsupported_parameter"),
         ({"model": REASONING_MODEL, "top_p": 0.5}, "top_p", "unsupported_parameter"),
         ({"reasoning": {"effort": "low"}}, "reasoning.effort", "unsupported_parameter"),
-        (
-            {"tools": [{"type": "function", "name": "f", "parameters": {}, "strict": False}]},
-            "tools",
-            "not_simulated",
-        ),
+        ({"tools": [{"type": "web_search"}]}, "tools[0].type", "not_simulated"),
         (
             {"input": [{"role": "user", "content": [{"type": "input_image", "image_url": IMG}]}]},
             "input[0].content[0].type",
-            "not_simulated",
-        ),
-        (
-            {"input": [{"type": "function_call_output", "call_id": "c", "output": "1"}]},
-            "input[0].type",
             "not_simulated",
         ),
     ],
@@ -402,3 +393,14 @@ def test_over_http_sync_async_stream_and_previous_response() -> None:
         with pytest.raises(openai.NotFoundError):
             c.responses.create(model=MODEL, input="Hi", previous_response_id="resp_gone")
     assert [call.path for call in fake.calls] == ["/v1/responses"] * 5
+
+
+def test_charge_is_the_input_estimate_plus_max_output_tokens() -> None:
+    with FakeProvider(tpm=100_000, clock=Clock()):
+        raw = client().responses.with_raw_response.create(
+            model=MODEL, input=FRANCE, instructions="Be brief.", max_output_tokens=50
+        )
+    input_tokens = estimate_tokens([{"role": "user", "content": FRANCE}], system="Be brief.")
+    assert raw.headers["x-ratelimit-remaining-tokens"] == str(100_000 - input_tokens - 50)
+    usage = raw.parse().usage
+    assert usage is not None and usage.input_tokens == input_tokens
