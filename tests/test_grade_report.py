@@ -237,3 +237,19 @@ def test_a_stopped_notebook_is_explained_in_its_row() -> None:
     ):
         rows = rows_for(submission, ["ex04_retry"], run, {"ex04_retry": ["a"]}, Limits())
         assert rows[0].message == why
+
+
+def test_a_cell_skipped_on_a_second_run_is_noted_in_every_row() -> None:
+    from course_helpers.grading.execute import Execution, Limits
+    from course_helpers.grading.report import rows_for
+
+    skipped = "code cell 9 (while True:) ignored its interrupt until --notebook-timeout; ..."
+    submission = Submission(
+        Path("class/judy/ex04_retry.ipynb"), "judy", "judy/ex04_retry.ipynb", note="metadata"
+    )
+    payload = {"exercises": {"ex04_retry": {"checks": [{"name": "a", "passed": True}]}}}
+    run = Execution(payload=payload, timed_out_cells=[9], note=skipped)
+    rows = rows_for(submission, ["ex04_retry"], run, {"ex04_retry": ["a"]}, Limits())
+    assert [(row.status, row.passed, row.note) for row in rows] == [
+        ("timeout(cell)", True, f"metadata; {skipped}")
+    ]

@@ -442,15 +442,42 @@ def test_a_slow_but_well_behaved_notebook_is_not_told_it_loops(tmp_path: Path) -
     assert "code cell" in run.explanation and "never ends" not in run.explanation
 
 
+RUNAWAY = "import signal\nsignal.signal(signal.SIGINT, signal.SIG_IGN)\nwhile True:\n    pass"
+
+
 def test_a_cell_that_ignores_its_interrupt_is_named(tmp_path: Path) -> None:
-    cells = [
-        "x = 1",
-        "import signal\nsignal.signal(signal.SIGINT, signal.SIG_IGN)\nwhile True:\n    pass",
-    ]
-    run = _run_cells(tmp_path, cells, Limits(cell_timeout=2, notebook_timeout=15))
-    assert run.notebook_timed_out
-    assert run.explanation.startswith("code cell 2 (import signal)")
-    assert "ignored the interrupt" in run.explanation
+    run = _run_cells(tmp_path, ["x = 1", RUNAWAY], Limits(cell_timeout=2, notebook_timeout=15))
+    assert not run.notebook_timed_out and run.timed_out_cells == [1]
+    assert run.note.startswith("code cell 2 (import signal) ignored its interrupt")
+    notebook = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(RUNAWAY) for _ in "ab"])
+    message = explain_timeout(notebook, 2, (1, 20.0), [0], 2, 15)
+    assert message.startswith("code cell 2 (import signal) ran 20 s, past its 2 s limit")
+    assert "ignored the interrupt" in message
+
+
+def test_a_runaway_last_cell_costs_a_correct_answer_no_credit(tmp_path: Path) -> None:
+    """The answer above it is graded on a second run without that cell (the report says so)."""
+    exercise = "ex06_token_budget"
+    notebook = _with_cell(REPO / "solutions" / f"{exercise}.ipynb", RUNAWAY)
+    path = tmp_path / "learner" / f"{exercise}.ipynb"
+    path.parent.mkdir()
+    nbformat.write(notebook, path)
+    runaway = len(notebook.cells) - 1
+    run = run_notebook(
+        notebook,
+        path,
+        [exercise],
+        PristinePackage.snapshot("course_helpers"),
+        checks_module="course_helpers.checks",
+        limits=Limits(cell_timeout=2, notebook_timeout=25),
+    )
+    assert not run.notebook_timed_out and run.tampered is None, run
+    assert run.timed_out_cells == [runaway]
+    checks = run.payload["exercises"][exercise]["checks"]
+    assert len(checks) == len(EXERCISES[exercise].checks)
+    assert all(item["passed"] for item in checks), checks
+    assert "ignored its interrupt" in run.note and "second run" in run.note
+    assert nbformat.read(path, as_version=4) == notebook  # the learner's file is untouched
 
 
 def test_a_killed_kernel_blames_whoever_could_have_killed_it() -> None:

@@ -20,6 +20,7 @@ import asyncio
 import atexit
 import contextlib
 import copy as copy_module
+import functools
 import json
 import math
 import os
@@ -38,7 +39,12 @@ import nbformat
 from nbclient import NotebookClient
 from nbclient.exceptions import DeadKernelError
 
-from course_helpers.grading.explain import explain_death, explain_timeout
+from course_helpers.grading.explain import (
+    cell_label,
+    explain_death,
+    explain_timeout,
+    ignored_interrupt,
+)
 from course_helpers.grading.guard import GRADE_MIME, Guard
 from course_helpers.grading.kernel import GradingKernelManager
 from course_helpers.grading.pristine import PristineCopy, PristinePackage
@@ -85,6 +91,7 @@ _NOT_COPIED = {
 _COPY_LIMIT = 200 * 1024 * 1024
 _KILL_GRACE = 15.0
 _GUARD_SOURCE = "course_grader_guard"  # grading-cell metadata the guard's code travels in
+_SKIPPED_SOURCE = "# skipped by the grader: this cell ignored its interrupt on the first run\n"
 
 
 @dataclass(frozen=True)
@@ -115,6 +122,10 @@ class Execution:
     seconds: float = 0.0
     explanation: str | None = None
     """Why a notebook timed out or its kernel died, naming the cell and who stopped it."""
+    runaway_cell: int | None = None
+    """The learner cell that ignored its interrupt until the notebook's time ran out."""
+    note: str = ""
+    """What the grader did that the grade alone does not say (a cell skipped on a re-run)."""
 
 
 class _KernelGroups:
@@ -411,7 +422,51 @@ def run_notebook(
     ``SandboxUnavailable`` when bwrap cannot be used. Otherwise it never raises: whatever goes
     wrong is recorded in the returned ``Execution``. ``own_folder``: the notebook's folder
     belongs to its learner alone, so its other files are copied next to it.
+
+    A learner cell that ignores its interrupt until the notebook's time runs out (a last cell
+    left looping) would cost every answer above it all credit: the notebook is then run once
+    more, in a fresh kernel, with that cell emptied, and graded on that run (``note`` says so;
+    the cell counts as timed out).
     """
+    run = functools.partial(
+        _run_once,
+        path=path,
+        exercise_ids=exercise_ids,
+        pristine=pristine,
+        checks_module=checks_module,
+        limits=limits,
+        base_env=base_env,
+        sandboxed=sandboxed,
+        own_folder=own_folder,
+    )
+    first = run(notebook)
+    if first.runaway_cell is None:
+        return first
+    index = first.runaway_cell
+    emptied = copy_module.deepcopy(notebook)
+    emptied.cells[index]["source"] = _SKIPPED_SOURCE
+    second = run(emptied)
+    second.seconds += first.seconds
+    second.timed_out_cells = sorted({*second.timed_out_cells, index})
+    second.note = (
+        f"{cell_label(notebook, index)} ignored its interrupt until --notebook-timeout; "
+        "graded on a second run with that cell skipped"
+    )
+    return second
+
+
+def _run_once(
+    notebook: nbformat.NotebookNode,
+    *,
+    path: Path,
+    exercise_ids: Sequence[str],
+    pristine: PristinePackage,
+    checks_module: str,
+    limits: Limits,
+    base_env: Mapping[str, str] | None,
+    sandboxed: bool,
+    own_folder: bool,
+) -> Execution:
     bwrap = require_bwrap() if sandboxed else None
     started = time.monotonic()
     result = Execution()
@@ -547,6 +602,9 @@ def _execute(
     if grading_index in client.timed_out_cells and result.grading_error is None:
         result.grading_error = f"the checks took longer than {grading_timeout} s"
     if result.notebook_timed_out:
+        result.runaway_cell = ignored_interrupt(
+            client.stopped_at, grading_index, limits.cell_timeout
+        )
         result.explanation = explain_timeout(
             notebook,
             grading_index,

@@ -13,7 +13,7 @@ from collections.abc import Sequence
 
 import nbformat
 
-__all__ = ["cell_label", "explain_death", "explain_timeout"]
+__all__ = ["cell_label", "explain_death", "explain_timeout", "ignored_interrupt"]
 
 _SLACK = 2.0  # seconds past the cell limit that still count as "within" (interrupt latency)
 
@@ -29,6 +29,19 @@ def cell_label(notebook: nbformat.NotebookNode, index: int) -> str:
     if len(first) > 40:
         first = first[:37] + "..."
     return f"code cell {number} ({first})" if first else f"code cell {number}"
+
+
+def ignored_interrupt(
+    stopped_at: tuple[int, float] | None, grading_index: int, cell_timeout: float
+) -> int | None:
+    """The learner cell that was still running well past its limit when the notebook's time
+    ran out (it ignored the interrupt), or None."""
+    if stopped_at is None:
+        return None
+    index, running = stopped_at
+    if 0 <= index != grading_index and running > cell_timeout + _SLACK:
+        return index
+    return None
 
 
 def explain_timeout(
@@ -53,7 +66,7 @@ def explain_timeout(
             f"{before} — an answer that hangs or is very slow in the checks"
         )
     label = cell_label(notebook, index)
-    if running > cell_timeout + _SLACK:
+    if ignored_interrupt(stopped_at, grading_index, cell_timeout) is not None:
         return (
             f"{label} ran {running:.0f} s, past its {cell_timeout:g} s limit, and ignored the "
             f"interrupt, so the kernel was stopped when {stopped}, before the checks ran{before} "

@@ -26,7 +26,9 @@ When a notebook could not be graded, each of its checks is a failed row whose me
 course's reference implementations (``course_helpers.errors.classify``...) the learner's answer
 called instead of building its own, ``;``-separated: it changes no verdict, the instructor decides.
 ``note`` says what the grader noticed without changing the grade (a notebook's metadata naming
-another exercise than its file name).
+another exercise than its file name), or what it did: a learner cell that ignored its interrupt
+until the notebook's time ran out is skipped on a second run, which is the one graded (status
+``timeout(cell)``).
 
 The three identity statuses are reported once per notebook and counted in no score: a learner's
 work is never merged with another's nor counted twice. Report files are written only by the
@@ -173,6 +175,7 @@ def rows_for(
     """
     status = status_of(run, exercise_ids)
     errors = ";".join(run.cell_errors)
+    note = "; ".join(text for text in (submission.note, run.note) if text)
 
     def row(exercise: str, check: str, passed: bool, message: str, delegates: str = "") -> Row:
         return Row(
@@ -186,7 +189,7 @@ def rows_for(
             errors,
             round(run.seconds, 1),
             delegates,
-            submission.note,
+            note,
         )
 
     if not exercise_ids:
