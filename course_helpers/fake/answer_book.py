@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 
 from course_helpers.fake.answer_forms import FREE, Form
 
@@ -578,6 +579,14 @@ def normalise(text: str) -> str:
 
 def find_entry(prompt: str) -> Entry | None:
     """The book entry for ``prompt``, if any (phrases match at the start of a word)."""
+    return _find_entry(prompt[:_MAX_PROMPT_CHARS])
+
+
+_MAX_PROMPT_CHARS = 20_000  # a book prompt is short; keeps the cache small
+
+
+@lru_cache(maxsize=512)  # the course sends the same few prompts again and again
+def _find_entry(prompt: str) -> Entry | None:
     norm = normalise(prompt)
     padded = f" {norm} "
     for entry in BOOK:

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Literal
 
 __all__ = ["Form", "FormKind", "content_phrases", "requested_form"]
@@ -235,7 +236,12 @@ _RULES = (_json_form, _count_form, _text_work_form, _verse_form, _length_form, _
 
 def requested_form(prompt: str) -> Form:
     """The form ``prompt`` asks for; ``FREE`` when it asks for none."""
-    text = " ".join(_SECRET.sub("[key removed]", prompt[:4000]).split())  # never echo a key
+    return _requested_form(prompt[:4000])
+
+
+@lru_cache(maxsize=512)  # the course sends the same few prompts again and again
+def _requested_form(prompt: str) -> Form:
+    text = " ".join(_SECRET.sub("[key removed]", prompt).split())  # never echo a key
     low = text.lower()
     for rule in _RULES:
         form = rule(text, low)
@@ -301,12 +307,18 @@ _STOPWORDS = frozenset(_STOPWORD_TEXT.split())
 
 
 def content_phrases(prompt: str) -> list[str]:
+    """Distinct content words of ``prompt`` in order (a fresh list: callers may change it)."""
+    return list(_content_phrases(prompt[:_MAX_PROMPT_CHARS]))
+
+
+@lru_cache(maxsize=512)
+def _content_phrases(prompt: str) -> tuple[str, ...]:
     """Distinct content words of ``prompt`` in order, credential-like tokens removed.
 
     Content words that directly follow each other ("machine learning", "Roman Empire") stay
     together as one phrase of up to three words.
     """
-    text = _SECRET.sub(" ", prompt[:_MAX_PROMPT_CHARS])
+    text = _SECRET.sub(" ", prompt)
     phrases: list[list[str]] = []
     seen: set[str] = set()
     previous_end = -1
@@ -325,4 +337,4 @@ def content_phrases(prompt: str) -> list[str]:
         else:
             phrases.append([word])
         previous_end = match.end()
-    return [" ".join(phrase) for phrase in phrases]
+    return tuple(" ".join(phrase) for phrase in phrases)
