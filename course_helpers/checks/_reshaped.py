@@ -225,6 +225,8 @@ def _reshape_anthropic(
             finished = stop_reason in ("end_turn", "stop_sequence")
             hidden = _hidden(how, data["usage"]["output_tokens"], finished, max_tokens)
             data["usage"]["output_tokens"] += hidden
+            if "input_tokens" in data["usage"]:  # cumulative, as message_start's
+                data["usage"]["input_tokens"] += how.input_extra
             usage["output_tokens"] = data["usage"]["output_tokens"]
             record.usage = usage
         chunks.append(_sse(name, data, chunk.delay))

@@ -460,7 +460,7 @@ questions = [
 ]
 for question in questions:
     try:
-        reply = client.complete(question, max_tokens=300, temperature=0)
+        reply = client.complete(question, max_tokens=300, seed=0)
         meter.refresh()
         print(f"spent {reply.total_tokens:>3} tokens on {question!r}")
     except BudgetExceededError as exc:
@@ -613,7 +613,7 @@ another_worker = TokenBudget(daily_limit=50_000, store=redis_server.url, name="c
 before = another_worker.status().day.tokens_used
 
 client = LLMClient(model="gpt-5.4-mini", limiter=shared_limiter, budget=shared_budget)
-reply = client.complete("What is a token bucket?", max_tokens=100, temperature=0)
+reply = client.complete("What is a token bucket?", max_tokens=100, seed=0)
 seen = another_worker.status().day.tokens_used - before
 print(f"this worker spent {reply.total_tokens} tokens; the other worker's budget saw {seen}")
 

@@ -187,7 +187,7 @@ except ValueError as exc:
 from course_helpers.usage import UsageLog
 
 usage_log = UsageLog()
-for model in ("gpt-5.4-mini", "claude-haiku-5-5"):
+for model in ("gpt-4.1-mini", "claude-haiku-5-5"):  # gpt-5.4-mini takes only temperature 1
     client = LLMClient(model=model, usage_log=usage_log)
     reply = client.complete("What is the capital of France?", max_tokens=100, temperature=0.2)
     print(f"{reply.provider:<9} {reply.model:<16} {reply.content!r}")
@@ -268,7 +268,7 @@ client = LLMClient(model="gpt-5.4-mini", usage_log=usage_log)
 
 with Progress(len(prompts), "answers") as progress:
     replies = await asyncio.gather(
-        *(progress.track(client.acomplete(p, max_tokens=60, temperature=0)) for p in prompts)
+        *(progress.track(client.acomplete(p, max_tokens=60, seed=0)) for p in prompts)
     )
 
 # %%

@@ -243,7 +243,7 @@ class BothProviders:
         reply = self.openai_client.chat.completions.create(
             model=OPENAI_MODEL,
             messages=[{"role": "user", "content": [{"type": "text", "text": prompt}]}],
-            max_tokens=max_tokens,
+            max_completion_tokens=max_tokens,
         )
         usage = reply.usage.model_dump()
         return Normalised(

@@ -224,7 +224,7 @@ class MultiClientLoop:
         reply = self.openai_client.chat.completions.create(
             model=model,
             messages=[{"role": "user", "content": prompt}],
-            max_tokens=max_tokens,
+            max_completion_tokens=max_tokens,
         )
         return str(reply.choices[0].message.content or "")
 
