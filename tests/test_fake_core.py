@@ -383,3 +383,23 @@ def test_importing_the_fake_does_not_import_respx() -> None:
         [sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=True
     )
     assert result.stdout.strip() == "[]"
+
+
+def test_ids_are_fresh_without_a_seed_and_reproducible_with_one() -> None:
+    def first_ids(fake: FakeProvider) -> tuple[str, str]:
+        response = fake.handle(chat_request(temperature=0))
+        assert response is not None
+        return response.headers["x-request-id"], json.loads(response.body)["id"]
+
+    unseeded = [first_ids(FakeProvider()) for _ in range(2)]
+    assert unseeded[0][0] != unseeded[1][0] and unseeded[0][1] != unseeded[1][1]
+    assert first_ids(FakeProvider(seed=4)) == first_ids(FakeProvider(seed=4))
+
+
+def test_texts_stay_reproducible_without_a_seed() -> None:
+    def text(fake: FakeProvider) -> str:
+        response = fake.handle(chat_request())
+        assert response is not None
+        return str(json.loads(response.body)["choices"][0]["message"]["content"])
+
+    assert text(FakeProvider()) == text(FakeProvider()) == text(FakeProvider(seed=0))

@@ -21,7 +21,10 @@ their sum. Charges are not refunded when the answer turns out shorter. Scripted 
 
 Text is deterministic when ``temperature == 0`` or (OpenAI) a ``seed`` is given: the same request to
 a ``FakeProvider`` with the same ``seed`` gives the same text. Otherwise each answer draws from the
-provider's own seeded random stream, so a run is still reproducible from its first call.
+provider's own seeded random stream, so a run is still reproducible from its first call. Ids
+(request ids, ``chatcmpl-…``, ``resp_…``) come from a stream of their own: reproducible when a
+``seed`` is given, else fresh for every provider, so a restarted fake never repeats an id the
+client (a log, a cache, a stored ``previous_response_id``) has already seen.
 Responses echo the model name exactly as requested (the real OpenAI API echoes a dated snapshot id
 for an alias; the simulation keeps what you sent, so the notebook shows your own name back).
 """
@@ -31,6 +34,7 @@ from __future__ import annotations
 import hashlib
 import json
 import random
+import secrets
 import threading
 import time
 from collections import deque
@@ -159,7 +163,8 @@ class FakeProvider:
     fraction of generation requests fail with a fault drawn from ``fault_statuses`` (HTTP statuses
     or ``"quota"``, ``"hang"``, ``"drop"``, ``"mid_stream"``), reproducibly for a ``seed``.
     ``fault_retry_after`` is the ``retry-after`` (seconds) of injected 429/503/529 responses
-    (``None``: send none).
+    (``None``: send none). ``seed`` fixes the texts, the random faults and the ids; without one,
+    texts and faults use seed 0 and the ids are fresh (unique across restarts).
     ``providers`` lists what is simulated: requests for another provider pass through untouched.
     ``keep_calls`` is how many of the newest requests ``calls`` keeps (older ones are dropped, so
     memory stays bounded however long the provider runs); ``call_count`` still counts them all.
@@ -175,7 +180,7 @@ class FakeProvider:
         period: float = 60.0,
         ttft: float = 0.0,
         token_delay: float = 0.0,
-        seed: int = 0,
+        seed: int | None = None,
         providers: Iterable[ProviderName] = ("openai", "anthropic"),
         input_tpm: int | None = None,
         output_tpm: int | None = None,
@@ -199,7 +204,8 @@ class FakeProvider:
             raise ValueError(f"unknown provider(s) {sorted(unknown)}: use 'openai', 'anthropic'")
         self.ttft = ttft
         self.token_delay = token_delay
-        self.seed = seed
+        self.seed = 0 if seed is None else seed  # texts: reproducible either way
+        self._seeded_ids = seed is not None
         self.period = period
         self.fault_rate = fault_rate
         self.fault_retry_after = fault_retry_after
@@ -225,7 +231,9 @@ class FakeProvider:
         # Separate streams, so turning faults on does not change the texts or the ids.
         self._text_rng = random.Random(f"text:{self.seed}")
         self._fault_rng = random.Random(f"faults:{self.seed}")
-        self._id_rng = random.Random(f"ids:{self.seed}")
+        self._id_rng = random.Random(
+            f"ids:{self.seed}" if self._seeded_ids else secrets.randbits(64)
+        )
 
     # ------------------------------------------------------------------ lifecycle
     def start(self) -> Self:
@@ -445,7 +453,7 @@ class FakeProvider:
         return [shape_answer(text, max_tokens, stops) for text in texts]
 
     def random_id(self, length: int, alphabet: str) -> str:
-        """A random identifier from the provider's id stream (reproducible for a seed)."""
+        """A random identifier from the provider's id stream (reproducible for a given seed)."""
         return "".join(self._id_rng.choices(alphabet, k=length))
 
 
