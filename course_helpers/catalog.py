@@ -23,7 +23,9 @@ from dataclasses import dataclass, field
 from functools import cache
 from importlib import resources
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
+
+from course_helpers.provider_record import PROVIDERS, ProviderName
 
 __all__ = [
     "ModelInfo",
@@ -36,9 +38,6 @@ __all__ = [
     "provider_for",
     "retired_model",
 ]
-
-ProviderName = Literal["openai", "anthropic"]
-PROVIDERS: tuple[ProviderName, ...] = ("openai", "anthropic")
 
 # Limits assumed for SDK-listed models the catalogue has no entry for.
 _FALLBACK_LIMITS: dict[str, tuple[int, int]] = {

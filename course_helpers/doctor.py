@@ -24,7 +24,7 @@ from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
 from course_helpers import keys
-from course_helpers.catalog import PROVIDERS, ProviderName, default_model
+from course_helpers.catalog import default_model
 from course_helpers.errors import (
     AuthenticationError,
     ConnectionFailedError,
@@ -37,8 +37,9 @@ from course_helpers.errors import (
     ServerError,
     classify,
 )
-from course_helpers.keys import BASE_URL_VARS, LABELS, MissingKeyError, Secret
+from course_helpers.keys import MissingKeyError, Secret
 from course_helpers.modes import ProviderSetup, plan
+from course_helpers.provider_record import PROVIDER_RECORDS, PROVIDERS, ProviderName
 
 __all__ = ["DoctorReport", "main", "report"]
 
@@ -119,19 +120,20 @@ def report(
 
     lines.append("")
     for name in PROVIDERS:
-        entry = decided[name]
-        lines.append(f"{LABELS[name]:<{_WIDTH}} {entry.label:<10} {entry.reason}")
+        entry, record = decided[name], PROVIDER_RECORDS[name]
+        lines.append(f"{record.label:<{_WIDTH}} {entry.label:<10} {entry.reason}")
         secret = statuses[name].secret
         if entry.mode != "live" or secret is None:
             continue
         if not network:
             lines.append(f"{'':<{_WIDTH}} check: skipped (--no-network)")
             continue
-        base_url = keys.setting(BASE_URL_VARS[name], scan, env) or None
-        ok, summary = _reach(entry, secret, base_url, timeout, clock)
+        base_url = keys.setting(record.base_url_variable, scan, env) or None
+        credential = _Credential(statuses[name].variable, secret)
+        ok, summary = _reach(entry, credential, base_url, timeout, clock)
         lines.append(f"{'':<{_WIDTH}} check: {summary}")
         if not ok:
-            problems.append(f"{LABELS[name]}: {summary}")
+            problems.append(f"{record.label}: {summary}")
 
     lines.append("")
     if problems:
@@ -231,7 +233,8 @@ def _location_lines(scan: keys.EnvScan, env: Mapping[str, str]) -> list[str]:
         value = keys.setting(name, scan, env)
         if value is not None:
             settings.append(f"{name}={value}")
-    for name in (*BASE_URL_VARS.values(), *_NETWORK_SETTINGS):
+    base_urls = [record.base_url_variable for record in PROVIDER_RECORDS.values()]
+    for name in (*base_urls, *_NETWORK_SETTINGS):
         value = keys.setting(name, scan, env)
         if value:
             settings.append(f"{name}={_without_credentials(value)}")
@@ -257,9 +260,17 @@ def _without_credentials(value: str) -> str:
 # ------------------------------------------------------------------------------ reachability
 
 
+@dataclass(frozen=True)
+class _Credential:
+    """A key and the variable it came from (the SDK argument differs: api_key or auth_token)."""
+
+    variable: str
+    secret: Secret
+
+
 def _reach(
     entry: ProviderSetup,
-    secret: Secret,
+    credential: _Credential,
     base_url: str | None,
     timeout: float,
     clock: Callable[[], float],
@@ -267,7 +278,7 @@ def _reach(
     """One tiny request with no retries: (it worked, what happened in one line)."""
     model = default_model(entry.provider)
     send = _one_token(
-        entry.provider, model, secret, base_url, timeout
+        entry.provider, model, credential, base_url, timeout
     )  # imports outside the timing
     began = clock()
     try:
@@ -278,7 +289,11 @@ def _reach(
 
 
 def _one_token(
-    provider: ProviderName, model: str, secret: Secret, base_url: str | None, timeout: float
+    provider: ProviderName,
+    model: str,
+    credential: _Credential,
+    base_url: str | None,
+    timeout: float,
 ) -> Callable[[], object]:
     """A function sending the smallest generation request ``provider`` accepts."""
     messages: list[Any] = [{"role": "user", "content": "hi"}]
@@ -286,16 +301,23 @@ def _one_token(
         from openai import OpenAI
 
         openai_client = OpenAI(
-            api_key=secret.reveal(), base_url=base_url, timeout=timeout, max_retries=0
+            api_key=credential.secret.reveal(), base_url=base_url, timeout=timeout, max_retries=0
         )
         return lambda: openai_client.chat.completions.create(
             model=model, max_completion_tokens=1, messages=messages
         )
     from anthropic import Anthropic
 
-    anthropic_client = Anthropic(
-        api_key=secret.reveal(), base_url=base_url, timeout=timeout, max_retries=0
-    )
+    # ANTHROPIC_AUTH_TOKEN is a bearer token: the SDK takes it as auth_token, not api_key.
+    value = credential.secret.reveal()
+    if credential.variable == PROVIDER_RECORDS["anthropic"].key_variable:
+        anthropic_client = Anthropic(
+            api_key=value, base_url=base_url, timeout=timeout, max_retries=0
+        )
+    else:
+        anthropic_client = Anthropic(
+            auth_token=value, base_url=base_url, timeout=timeout, max_retries=0
+        )
     return lambda: anthropic_client.messages.create(model=model, max_tokens=1, messages=messages)
 
 
@@ -317,7 +339,7 @@ def _explain(
     if isinstance(error, ConnectionFailedError):
         return False, (
             "cannot connect — check the internet connection, HTTPS_PROXY and "
-            f"{BASE_URL_VARS[provider]} ({detail})"
+            f"{PROVIDER_RECORDS[provider].base_url_variable} ({detail})"
         )
     if isinstance(error, AuthenticationError):
         return False, (

@@ -29,7 +29,7 @@ from typing import Literal
 from dotenv import dotenv_values
 from dotenv.parser import parse_stream
 
-from course_helpers.catalog import PROVIDERS, ProviderName
+from course_helpers.provider_record import PROVIDER_RECORDS, PROVIDERS, ProviderName
 from course_helpers.redaction import Secret, mask, redact
 
 __all__ = [
@@ -55,12 +55,12 @@ __all__ = [
     "setting",
 ]
 
-KEY_VARS: dict[ProviderName, str] = {"openai": "OPENAI_API_KEY", "anthropic": "ANTHROPIC_API_KEY"}
+# Views of the provider record, for code that wants one fact per provider.
+KEY_VARS: dict[ProviderName, str] = {r.name: r.key_variable for r in PROVIDER_RECORDS.values()}
 BASE_URL_VARS: dict[ProviderName, str] = {
-    "openai": "OPENAI_BASE_URL",
-    "anthropic": "ANTHROPIC_BASE_URL",
+    r.name: r.base_url_variable for r in PROVIDER_RECORDS.values()
 }
-LABELS: dict[ProviderName, str] = {"openai": "OpenAI", "anthropic": "Anthropic"}
+LABELS: dict[ProviderName, str] = {r.name: r.label for r in PROVIDER_RECORDS.values()}
 # Keys setup() puts in the environment for simulated providers, so ``OpenAI()`` constructs as usual.
 OFFLINE_KEYS: dict[ProviderName, str] = {
     "openai": "sk-offline-simulated",
@@ -467,9 +467,12 @@ def restore_environ(environ: MutableMapping[str, str]) -> None:
 
 
 def key_status(provider: ProviderName, scan: EnvScan, environ: Mapping[str, str]) -> KeyStatus:
-    """``provider``'s key once ``.env`` is applied, with everything that looks wrong about it."""
-    variable = KEY_VARS[provider]
-    found = _effective(variable, scan, environ)
+    """``provider``'s key once ``.env`` is applied, with everything that looks wrong about it.
+
+    Of the provider's key variables, the first that is set wins, as in its SDK (Anthropic's reads
+    ``ANTHROPIC_AUTH_TOKEN`` when ``ANTHROPIC_API_KEY`` is empty).
+    """
+    variable, found = _credential(provider, scan, environ)
     problems = list(_misspelled(provider, scan, environ)) if not found or not found[0] else []
     if found is None or found[0] == OFFLINE_KEYS[provider]:
         return KeyStatus(provider, variable, "missing", None, None, tuple(problems))
@@ -504,15 +507,37 @@ def key_status(provider: ProviderName, scan: EnvScan, environ: Mapping[str, str]
         )
         return KeyStatus(provider, variable, "placeholder", source, None, tuple(problems))
     base_url = setting(BASE_URL_VARS[provider], scan, environ)
-    problems.extend(check_key(provider, value, where=where, custom_endpoint=bool(base_url)))
+    problems.extend(
+        check_key(provider, value, where=where, custom_endpoint=bool(base_url), variable=variable)
+    )
     return KeyStatus(provider, variable, "ok", source, Secret(value), tuple(problems))
 
 
+def _credential(
+    provider: ProviderName, scan: EnvScan, environ: Mapping[str, str]
+) -> tuple[str, tuple[str, Source] | None]:
+    """The key variable the SDK will read, and its value: the first one set, else the first."""
+    variables = PROVIDER_RECORDS[provider].key_variables
+    for variable in variables:
+        found = _effective(variable, scan, environ)
+        if found is not None and found[0] and found[0] != OFFLINE_KEYS[provider]:
+            return variable, found
+    return variables[0], _effective(variables[0], scan, environ)
+
+
 def check_key(
-    provider: ProviderName, value: str, *, where: str = "", custom_endpoint: bool = False
+    provider: ProviderName,
+    value: str,
+    *,
+    where: str = "",
+    custom_endpoint: bool = False,
+    variable: str | None = None,
 ) -> list[Problem]:
-    """What is wrong with a non-empty key value: quotes, spaces, odd characters, wrong provider."""
-    variable = KEY_VARS[provider]
+    """What is wrong with a non-empty key value: quotes, spaces, odd characters, wrong provider.
+
+    ``variable`` is the one the value is in (default: the provider's usual key variable).
+    """
+    variable = variable or KEY_VARS[provider]
     name = f"{variable} {where}".strip()
     problems: list[Problem] = []
 

@@ -28,8 +28,8 @@ from typing import TYPE_CHECKING, Any, Literal
 from urllib.parse import urlsplit
 
 from course_helpers import keys
-from course_helpers.catalog import PROVIDERS, ProviderName
-from course_helpers.keys import LABELS, KeyStatus, MissingKeyError
+from course_helpers.keys import KeyStatus, MissingKeyError
+from course_helpers.provider_record import PROVIDER_RECORDS, PROVIDERS, ProviderName
 
 if TYPE_CHECKING:
     from course_helpers.fake import FakeProvider
@@ -100,7 +100,8 @@ class Setup:
         where = f".env: {self.env_file}" if self.env_file else "no .env found"
         lines = [f"course_helpers {self.version} · {where}"]
         for entry in self.providers.values():
-            lines.append(f"{LABELS[entry.provider]:<10} {entry.label:<10} {entry.reason}")
+            label = PROVIDER_RECORDS[entry.provider].label
+            lines.append(f"{label:<10} {entry.label:<10} {entry.reason}")
         lines += [f"warning: {text}" for text in self.warnings]
         lines += [f"hint: {text}" for text in self.hints]
         return "\n".join(lines)
@@ -181,7 +182,7 @@ def plan(
         if endpoint is not None and wanted != "offline":
             # The simulated provider answers only the providers' own hosts: the learner's
             # endpoint (a local Ollama, a proxy) gets every request, so it is live there.
-            reason = f"at your endpoint {endpoint} ({keys.BASE_URL_VARS[name]})"
+            reason = f"at your endpoint {endpoint} ({PROVIDER_RECORDS[name].base_url_variable})"
             decided[name] = ProviderSetup(
                 name, "live", reason, status.masked, status.source, requested=wanted
             )
@@ -191,6 +192,8 @@ def plan(
             decided[name] = ProviderSetup(name, "offline", reason, requested=wanted)
         elif status.usable:
             source = "from .env" if status.source == ".env" else "from the environment"
+            if status.variable != PROVIDER_RECORDS[name].key_variable:  # e.g. ANTHROPIC_AUTH_TOKEN
+                source = f"in {status.variable} {source}"
             reason = f"key {status.masked} {source}"
             decided[name] = ProviderSetup(
                 name, "live", reason, status.masked, status.source, requested=wanted
@@ -208,12 +211,12 @@ def own_endpoint(
     provider: ProviderName, scan: keys.EnvScan, environ: Mapping[str, str]
 ) -> str | None:
     """The base URL the learner set for ``provider``, unless it is the provider's own host."""
-    url = (keys.setting(keys.BASE_URL_VARS[provider], scan, environ) or "").strip()
+    record = PROVIDER_RECORDS[provider]
+    url = (keys.setting(record.base_url_variable, scan, environ) or "").strip()
     if not url:
         return None
     host = urlsplit(url if "//" in url else f"//{url}").hostname or ""
-    own = {"openai": "api.openai.com", "anthropic": "api.anthropic.com"}[provider]
-    return None if host == own else url
+    return None if host == record.host else url
 
 
 def _requested(

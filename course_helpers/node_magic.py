@@ -39,7 +39,7 @@ from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
 
 from course_helpers import keys
-from course_helpers.catalog import PROVIDERS, ProviderName
+from course_helpers.provider_record import PROVIDER_RECORDS, PROVIDERS, ProviderName
 
 if TYPE_CHECKING:
     from course_helpers.fake import FakeProvider, FakeRequest, FakeResponse
@@ -51,10 +51,6 @@ ROOT = Path(__file__).resolve().parent.parent
 """The course folder: ``package.json`` and ``node_modules/`` live here."""
 SDK_PACKAGES = ("openai", "@anthropic-ai/sdk")
 DEFAULT_TIMEOUT = 120.0
-_BASE_URL_VARS: dict[ProviderName, str] = {
-    "openai": "OPENAI_BASE_URL",
-    "anthropic": "ANTHROPIC_BASE_URL",
-}
 _LATENCY_OFF = {"0", "off", "false", "no"}
 
 
@@ -135,8 +131,11 @@ def node_environ(
     env = dict(environ)
     for provider in PROVIDERS:
         if provider in simulated:
-            env[keys.KEY_VARS[provider]] = keys.OFFLINE_KEYS[provider]
-            env[_BASE_URL_VARS[provider]] = simulated[provider]
+            record = PROVIDER_RECORDS[provider]
+            for variable in record.key_variables[1:]:  # e.g. a real ANTHROPIC_AUTH_TOKEN
+                env.pop(variable, None)
+            env[record.key_variable] = keys.OFFLINE_KEYS[provider]
+            env[record.base_url_variable] = simulated[provider]
     # Plain text in the notebook: Jupyter kernels set FORCE_COLOR, which colours Node's numbers.
     env.pop("FORCE_COLOR", None)
     env["NO_COLOR"] = "1"
