@@ -323,3 +323,13 @@ def test_setup_shows_a_learners_endpoint_as_live_there(
     assert reply.choices[0].message.content and len(ollama.calls) == 1
     assert course.fake is not None and course.fake.calls == []
     capsys.readouterr()
+
+
+def test_legacy_function_calling_is_not_ignored(fake: FakeProvider) -> None:
+    with pytest.raises(openai.BadRequestError) as info:
+        gpt().chat.completions.create(
+            model="gpt-4o",
+            messages=HELLO,
+            functions=[{"name": "f", "parameters": {"type": "object", "properties": {}}}],
+        )
+    assert info.value.param == "functions" and "send tools" in info.value.body["message"]  # type: ignore[index]

@@ -92,6 +92,9 @@ def openai_chat_problem(body: Mapping[str, Any]) -> tuple[str, str, str] | None:
         wanted.append(("audio" if body.get("audio") is not None else "modalities", "audio output"))
     if body.get("web_search_options") is not None:
         wanted.append(("web_search_options", "web search"))
+    if body.get("functions") is not None or body.get("function_call") is not None:
+        param = "functions" if body.get("functions") is not None else "function_call"
+        wanted.append((param, "legacy function calling (send tools and tool_choice instead)"))
     if body.get("prediction") is not None:
         wanted.append(("prediction", "predicted outputs"))
     tools = body.get("tools")
