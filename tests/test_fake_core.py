@@ -403,3 +403,16 @@ def test_texts_stay_reproducible_without_a_seed() -> None:
         return str(json.loads(response.body)["choices"][0]["message"]["content"])
 
     assert text(FakeProvider()) == text(FakeProvider()) == text(FakeProvider(seed=0))
+
+
+def test_system_fingerprint_is_fixed_per_model_not_per_request() -> None:
+    def fingerprint(fake: FakeProvider, model: str) -> str:
+        response = fake.handle(chat_request(model=model))
+        assert response is not None
+        return str(json.loads(response.body)["system_fingerprint"])
+
+    fake = FakeProvider()
+    first = fingerprint(fake, "gpt-4o-mini")
+    assert first.startswith("fp_") and len(first) == 13
+    assert fingerprint(fake, "gpt-4o-mini") == first == fingerprint(FakeProvider(), "gpt-4o-mini")
+    assert fingerprint(fake, "gpt-4o") != first

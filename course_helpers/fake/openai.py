@@ -10,6 +10,7 @@ when overloaded, 503 "The engine is currently overloaded".
 
 from __future__ import annotations
 
+import hashlib
 import json
 import math
 import re
@@ -75,6 +76,11 @@ _FAULTS: dict[int, tuple[str, str | None, str]] = {
     503: ("server_error", None, _OVERLOADED),
     504: ("server_error", None, "Gateway timeout."),
 }
+
+
+def system_fingerprint(model: str) -> str:
+    """The backend configuration id: fixed per model (as live, until OpenAI changes the backend)."""
+    return "fp_" + hashlib.sha256(f"fingerprint:{model}".encode()).hexdigest()[:10]
 
 
 def masked_for_message(key: str) -> str:
@@ -509,7 +515,7 @@ def _chat(fake: FakeProvider, request: FakeRequest) -> Outcome:
         "created": int(fake.wall_clock()),
         "model": model,
         "service_tier": "default",
-        "system_fingerprint": "fp_" + fake.random_id(10, _HEX),
+        "system_fingerprint": system_fingerprint(model),
     }
     if streaming:
         options = body.get("stream_options") or {}
