@@ -16,6 +16,13 @@ else ``COURSE_MODE``, else ``"auto"``:
 Simulated providers are answered by one process-wide :class:`~course_helpers.fake.FakeProvider`;
 running ``setup()`` again replaces it rather than stacking a second one. A ``FakeProvider``
 entered later takes over until it exits.
+
+The :class:`Setup` it returns owns what it changed (that provider, the variables it put in
+``os.environ``) and takes it back with ``course.undo()``, or at the end of a ``with`` block:
+
+>>> with setup(mode="offline") as course:  # doctest: +SKIP
+...     ...  # every provider simulated here
+>>> # the environment is as it was, and nothing is simulated
 """
 
 from __future__ import annotations
@@ -28,13 +35,14 @@ from typing import TYPE_CHECKING, Any, Literal
 from urllib.parse import urlsplit
 
 from course_helpers import keys
+from course_helpers.env_changes import EnvChanges
 from course_helpers.keys import KeyStatus, MissingKeyError
 from course_helpers.provider_record import PROVIDER_RECORDS, PROVIDERS, ProviderName
 
 if TYPE_CHECKING:
     from course_helpers.fake import FakeProvider
 
-__all__ = ["MissingKeyError", "ProviderSetup", "Setup", "plan", "setup", "teardown"]
+__all__ = ["MissingKeyError", "ProviderSetup", "Setup", "current", "plan", "setup", "teardown"]
 
 Mode = Literal["live", "offline"]
 _MODES: dict[str, str] = {
@@ -47,7 +55,9 @@ _MODES: dict[str, str] = {
 _REALISTIC_LATENCY: dict[str, float] = {"ttft": 0.4, "token_delay": 0.02}
 _NO_LATENCY: dict[str, float] = {"ttft": 0.0, "token_delay": 0.0}
 
-_default_fake: FakeProvider | None = None
+# The Setup whose simulated provider answers and whose changes are in os.environ: the next
+# setup() replaces it (an SDK reads one process-wide environment, so there is one at a time).
+_active: Setup | None = None
 
 
 @dataclass(frozen=True)
@@ -77,6 +87,26 @@ class Setup:
     hints: tuple[str, ...] = ()
     fake: FakeProvider | None = field(default=None, compare=False)
     version: str = ""
+    changes: EnvChanges = field(default_factory=EnvChanges, compare=False)
+
+    def undo(self) -> None:
+        """Stop this setup's simulated provider and take back what it put in ``os.environ``.
+
+        A value changed by hand since is kept. Safe to call twice, or after a newer ``setup()``
+        (which already undid this one).
+        """
+        global _active
+        if self.fake is not None:
+            self.fake.stop()
+        self.changes.undo(os.environ)
+        if _active is self:
+            _active = None
+
+    def __enter__(self) -> Setup:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.undo()
 
     def is_offline(self, provider: str) -> bool:
         """Whether ``provider`` is answered by the simulated provider."""
@@ -129,17 +159,22 @@ def setup(mode: str | Mapping[str, str] | None = None, **fake_options: Any) -> S
     offline = [entry.provider for entry in decided.values() if entry.mode == "offline"]
 
     teardown()
-    keys.apply_env(scan, os.environ)
+    changes = EnvChanges()
+    changes.apply(scan, os.environ)
     for entry in decided.values():
         if entry.mode == "live" and not statuses[entry.provider].usable:  # a keyless endpoint
-            keys.set_offline_key(entry.provider, os.environ)
+            changes.set_offline_key(entry.provider, os.environ)
     for name in offline:
         status = statuses[name]
         # A good key stays where it is; anything else would make the simulated provider answer 401
-        # while the banner says the key is ignored (restore_environ puts it back).
+        # while the banner says the key is ignored (undo() puts it back).
         if not status.usable or any(p.level == "warning" for p in status.problems):
-            keys.set_offline_key(name, os.environ)
-    fake = _start_fake(offline, fake_options, scan) if offline else None
+            changes.set_offline_key(name, os.environ)
+    try:
+        fake = _start_fake(offline, fake_options, scan, changes) if offline else None
+    except BaseException:  # e.g. an unknown option: leave the environment as it was
+        changes.undo(os.environ)
+        raise
 
     warnings = [str(p) for p in scan.problems if p.level == "warning"]
     hints = [str(p) for p in scan.problems if p.level == "hint"]
@@ -154,31 +189,50 @@ def setup(mode: str | Mapping[str, str] | None = None, **fake_options: Any) -> S
     no_env = keys.missing_env_hint(scan)
     if no_env and any(e.mode == "offline" and e.requested == "auto" for e in decided.values()):
         hints.append(str(no_env))
-    result = Setup(decided, scan.path, tuple(warnings), tuple(hints), fake, __version__)
+    result = Setup(
+        decided, scan.path, tuple(warnings), tuple(hints), fake, __version__, changes=changes
+    )
+    global _active
+    _active = result
     print(result.banner)
     return result
 
 
+def current() -> Setup | None:
+    """The ``Setup`` in effect: the last ``setup()``'s, unless it was undone."""
+    return _active
+
+
 def teardown() -> None:
-    """Stop ``setup()``'s simulated provider and take back what it put in ``os.environ``."""
-    global _default_fake
-    if _default_fake is not None:
-        _default_fake.stop()
-        _default_fake = None
-    keys.restore_environ(os.environ)
+    """Undo the ``Setup`` in effect, if any (see :meth:`Setup.undo`)."""
+    if _active is not None:
+        _active.undo()
+
+
+def _changes_in_effect() -> EnvChanges:
+    """What the ``Setup`` in effect put in ``os.environ``: a re-run looks through it."""
+    return _active.changes if _active is not None else EnvChanges()
 
 
 def plan(
-    mode: str | Mapping[str, str] | None, scan: keys.EnvScan, environ: Mapping[str, str]
+    mode: str | Mapping[str, str] | None,
+    scan: keys.EnvScan,
+    environ: Mapping[str, str],
+    changes: EnvChanges | None = None,
 ) -> tuple[dict[str, ProviderSetup], dict[ProviderName, KeyStatus]]:
-    """What ``setup()`` would decide, without changing anything (the doctor uses this too)."""
-    statuses = {name: keys.key_status(name, scan, environ) for name in PROVIDERS}
-    requested = _requested(mode, scan, environ)
+    """What ``setup()`` would decide, without changing anything (the doctor uses this too).
+
+    ``changes`` are looked through (default: those of the ``Setup`` in effect), so a re-run sees
+    an edited ``.env`` rather than the values the last run loaded from it.
+    """
+    changes = _changes_in_effect() if changes is None else changes
+    statuses = {name: keys.key_status(name, scan, environ, changes) for name in PROVIDERS}
+    requested = _requested(mode, scan, environ, changes)
     decided: dict[str, ProviderSetup] = {}
     missing: list[str] = []
     for name in PROVIDERS:
         status, (wanted, origin) = statuses[name], requested[name]
-        endpoint = own_endpoint(name, scan, environ)
+        endpoint = own_endpoint(name, scan, environ, changes)
         if endpoint is not None and wanted != "offline":
             # The simulated provider answers only the providers' own hosts: the learner's
             # endpoint (a local Ollama, a proxy) gets every request, so it is live there.
@@ -208,11 +262,15 @@ def plan(
 
 
 def own_endpoint(
-    provider: ProviderName, scan: keys.EnvScan, environ: Mapping[str, str]
+    provider: ProviderName,
+    scan: keys.EnvScan,
+    environ: Mapping[str, str],
+    changes: EnvChanges | None = None,
 ) -> str | None:
     """The base URL the learner set for ``provider``, unless it is the provider's own host."""
     record = PROVIDER_RECORDS[provider]
-    url = (keys.setting(record.base_url_variable, scan, environ) or "").strip()
+    changes = _changes_in_effect() if changes is None else changes
+    url = (keys.setting(record.base_url_variable, scan, environ, changes) or "").strip()
     if not url:
         return None
     host = urlsplit(url if "//" in url else f"//{url}").hostname or ""
@@ -220,7 +278,10 @@ def own_endpoint(
 
 
 def _requested(
-    mode: str | Mapping[str, str] | None, scan: keys.EnvScan, environ: Mapping[str, str]
+    mode: str | Mapping[str, str] | None,
+    scan: keys.EnvScan,
+    environ: Mapping[str, str],
+    changes: EnvChanges,
 ) -> dict[ProviderName, tuple[str, str]]:
     """Per provider: the wanted mode and the words that say where it came from."""
     if isinstance(mode, Mapping):
@@ -238,10 +299,10 @@ def _requested(
             value, origin = mode, f"setup(mode={mode!r})"
         else:
             variable = f"COURSE_MODE_{name.upper()}"
-            value = keys.setting(variable, scan, environ) or ""
+            value = keys.setting(variable, scan, environ, changes) or ""
             if not value.strip():
                 variable = "COURSE_MODE"
-                value = keys.setting(variable, scan, environ) or "auto"
+                value = keys.setting(variable, scan, environ, changes) or "auto"
             origin = f"{variable}={value.strip()}"
         normal = _MODES.get(value.strip().lower())
         if normal is None:
@@ -277,21 +338,23 @@ def _missing_message(status: KeyStatus, scan: keys.EnvScan) -> str:
     return f"{head} or run setup(mode='offline')."
 
 
-def _latency(scan: keys.EnvScan) -> dict[str, float]:
-    setting = (keys.setting("COURSE_FAKE_LATENCY", scan, os.environ) or "").strip().lower()
+def _latency(scan: keys.EnvScan, changes: EnvChanges) -> dict[str, float]:
+    setting = keys.setting("COURSE_FAKE_LATENCY", scan, os.environ, changes) or ""
+    setting = setting.strip().lower()
     if setting in {"0", "off", "false", "no"} or "PYTEST_CURRENT_TEST" in os.environ:
         return dict(_NO_LATENCY)
     return dict(_REALISTIC_LATENCY)
 
 
 def _start_fake(
-    offline: list[ProviderName], fake_options: dict[str, Any], scan: keys.EnvScan
+    offline: list[ProviderName],
+    fake_options: dict[str, Any],
+    scan: keys.EnvScan,
+    changes: EnvChanges,
 ) -> FakeProvider:
-    global _default_fake
     from course_helpers.fake import FakeProvider
 
-    options: dict[str, Any] = {**_latency(scan), **fake_options}
+    options: dict[str, Any] = {**_latency(scan, changes), **fake_options}
     fake = FakeProvider(providers=tuple(offline), **options)
     fake.start()
-    _default_fake = fake
     return fake

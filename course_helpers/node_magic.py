@@ -103,9 +103,9 @@ def simulated_providers() -> tuple[ProviderName, ...]:
     """The providers that ``setup()`` simulates (without ``setup()``: what it would decide)."""
     from course_helpers import modes
 
-    fake = modes._default_fake
-    if fake is not None:
-        return tuple(name for name in PROVIDERS if name in fake.providers)
+    course = modes.current()
+    if course is not None and course.fake is not None:
+        return tuple(name for name in PROVIDERS if name in course.fake.providers)
     decided, _ = modes.plan(None, keys.scan_env(), os.environ)
     return tuple(name for name in PROVIDERS if decided[name].mode == "offline")
 
