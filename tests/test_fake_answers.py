@@ -583,6 +583,31 @@ def test_a_cap_cuts_the_answer_the_same_request_drew_uncapped() -> None:
             assert full.startswith(capped), (prompt, cap, capped, full)
 
 
+@pytest.mark.parametrize("prompt", ["Write a short story about a robot", "Tell me about tides"])
+def test_through_the_sdks_a_capped_answer_starts_the_uncapped_one(prompt: str) -> None:
+    import anthropic
+    import openai
+
+    from course_helpers.fake import FakeProvider
+
+    messages: Any = [{"role": "user", "content": prompt}]
+    with FakeProvider(seed=4):  # default temperature: sampled answers, not the canonical one
+        oa = openai.OpenAI(api_key="sk-fake-prefix-test", max_retries=0)
+        an = anthropic.Anthropic(api_key="sk-ant-fake-prefix-test", max_retries=0)
+        for cap in (3, 9, 25):
+            full = oa.chat.completions.create(model="gpt-4.1-mini", messages=messages)
+            cut = oa.chat.completions.create(
+                model="gpt-4.1-mini", messages=messages, max_completion_tokens=cap
+            )
+            assert (full.choices[0].message.content or "").startswith(
+                cut.choices[0].message.content or "?"
+            )
+            whole = an.messages.create(model="claude-haiku-4-5", max_tokens=1024, messages=messages)
+            part = an.messages.create(model="claude-haiku-4-5", max_tokens=cap, messages=messages)
+            assert part.stop_reason == "max_tokens"
+            assert whole.content[0].text.startswith(part.content[0].text)  # type: ignore[union-attr]
+
+
 def test_sending_the_same_request_again_draws_a_new_answer() -> None:
     draws = answers_module.AnswerDraws(seed=3)
     request = json.dumps(["gpt-4.1-mini", "Tell me a joke"])

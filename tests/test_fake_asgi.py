@@ -175,7 +175,8 @@ def test_anthropic_async_stream_helper_arrives_incrementally(held_server: Runnin
                     break  # everything but the held message_stop has arrived
         return text
 
-    assert asyncio.run(run()) == "1, 2, 3, 4, 5, 6, 7, 8, 9, 10"
+    # sampled (no temperature on this helper): any of the answer's forms, every number in order
+    assert re.findall(r"\d+", asyncio.run(run())) == [str(i) for i in range(1, 11)]
 
 
 # --- faults -----------------------------------------------------------------------------------

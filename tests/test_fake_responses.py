@@ -266,6 +266,19 @@ def test_stored_response_can_be_retrieved_and_deleted() -> None:
     assert gone is not None and gone.status == 404
 
 
+def test_sdk_retrieves_and_deletes_in_process_and_over_http(fake: FakeProvider) -> None:
+    def round_trip(c: openai.OpenAI) -> None:
+        created = c.responses.create(model=MODEL, input=FRANCE, temperature=0)
+        assert c.responses.retrieve(created.id).output_text == created.output_text
+        c.responses.delete(created.id)
+        with pytest.raises(openai.NotFoundError):
+            c.responses.retrieve(created.id)
+
+    round_trip(client())
+    with serve_in_thread(FakeProvider(seed=3)) as server:
+        round_trip(client(base_url=f"{server.base_url}/v1"))
+
+
 # --- errors -----------------------------------------------------------------------------------
 
 

@@ -45,7 +45,7 @@ from typing import Any, Self
 
 from course_helpers import safe_json
 from course_helpers.fake import dialects
-from course_helpers.fake.answers import compose_answer
+from course_helpers.fake.answers import AnswerDraws, compose_answer
 from course_helpers.fake.completion import Completion, Finish, shape_answer
 from course_helpers.fake.dialects import provider_of
 from course_helpers.fake.exchange import FakeRequest, FakeResponse
@@ -229,7 +229,7 @@ class FakeProvider:
 
     def _seed_streams(self) -> None:
         # Separate streams, so turning faults on does not change the texts or the ids.
-        self._text_rng = random.Random(f"text:{self.seed}")
+        self._draws = AnswerDraws(self.seed)  # a cap never changes which answer is drawn
         self._fault_rng = random.Random(f"faults:{self.seed}")
         self._id_rng = random.Random(
             f"ids:{self.seed}" if self._seeded_ids else secrets.randbits(64)
@@ -432,10 +432,10 @@ class FakeProvider:
         seed: Any = None,
     ) -> list[Completion]:
         """``n`` answers to ``prompt``, cut at the stop sequences and ``max_tokens``."""
+        material = json.dumps(
+            [self.seed, provider, model, messages, system, seed], sort_keys=True, default=str
+        )
         if deterministic:
-            material = json.dumps(
-                [self.seed, provider, model, messages, system, seed], sort_keys=True, default=str
-            )
             derived = int.from_bytes(hashlib.sha256(material.encode()).digest()[:8], "big")
             text = compose_answer(
                 prompt, system=system, rng=random.Random(derived), deterministic=True
@@ -443,9 +443,10 @@ class FakeProvider:
             texts = [text] * n
         else:
             texts = []
+            streams = self._draws.streams(material, cap=json.dumps([max_tokens, list(stops)]))
             for _ in range(n):
                 for _attempt in range(8):  # distinct choices where the answer book allows
-                    rng = random.Random(self._text_rng.getrandbits(64))
+                    rng = next(streams)
                     text = compose_answer(prompt, system=system, rng=rng, deterministic=False)
                     if text not in texts:
                         break

@@ -34,7 +34,7 @@ ANTHROPIC_MAX_BODY_BYTES = 32 * 1024 * 1024
 """Anthropic's documented request limit for the Messages API: a larger body is 413."""
 
 _SERVED: dict[ProviderName, re.Pattern[str]] = {
-    "openai": re.compile(r"/v1/(chat/completions|responses|models|models/[^/]+)"),
+    "openai": re.compile(r"/v1/(chat/completions|responses|responses/[^/]+|models|models/[^/]+)"),
     "anthropic": re.compile(r"/v1/(messages|messages/count_tokens|models|models/[^/]+)"),
 }
 
