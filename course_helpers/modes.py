@@ -20,9 +20,13 @@ entered later takes over until it exits.
 The :class:`Setup` it returns owns what it changed (that provider, the variables it put in
 ``os.environ``) and takes it back with ``course.undo()``, or at the end of a ``with`` block:
 
->>> with setup(mode="offline") as course:  # doctest: +SKIP
-...     ...  # every provider simulated here
->>> # the environment is as it was, and nothing is simulated
+>>> with setup(mode="offline") as course:  # doctest: +ELLIPSIS
+...     print("inside:", course.is_offline("openai"), course.is_offline("anthropic"))
+course_helpers ...
+OpenAI     simulated  (setup(mode='offline')...
+inside: True True
+>>> current() is None  # the environment is as it was, and nothing is simulated
+True
 """
 
 from __future__ import annotations
