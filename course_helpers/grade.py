@@ -193,6 +193,14 @@ def build_parser() -> argparse.ArgumentParser:
         help="largest file a notebook may write, like 256M; 0 for none (default: 256M)",
     )
     parser.add_argument(
+        "--processes",
+        type=int,
+        default=defaults.processes,
+        metavar="N",
+        help="processes and threads per kernel (a fork bomb stops there); 0 for none "
+        "(default: %(default)s)",
+    )
+    parser.add_argument(
         "--no-sandbox",
         action="store_true",
         help="run kernels without bubblewrap, as your user: only for notebooks you trust "
@@ -250,7 +258,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             cell_timeout=args.cell_timeout,
             notebook_timeout=args.notebook_timeout,
             output_cap=args.output_cap,
-            resources=ResourceLimits(args.memory, args.cpu_time, args.file_size),
+            resources=ResourceLimits(
+                args.memory, args.cpu_time, args.file_size, max(0, args.processes)
+            ),
         ),
         workers=min(args.workers, available_cpus()),
         exercises=tuple(args.exercise),
@@ -324,6 +334,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             "memory": args.memory,
             "cpu_time": args.cpu_time,
             "file_size": args.file_size,
+            "processes": args.processes,
         },
     )
     write_json({**data, "complete": True}, args.json)

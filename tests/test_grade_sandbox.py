@@ -480,6 +480,29 @@ def test_a_runaway_last_cell_costs_a_correct_answer_no_credit(tmp_path: Path) ->
     assert nbformat.read(path, as_version=4) == notebook  # the learner's file is untouched
 
 
+FORK_BOMB = """\
+import os, time
+children, stopped = [], None
+try:
+    for _ in range(200):
+        pid = os.fork()
+        if pid == 0:
+            time.sleep(60)
+            os._exit(0)
+        children.append(pid)
+except OSError as exc:
+    stopped = exc
+assert stopped is not None and len(children) < 64, (len(children), stopped)
+"""
+
+
+def test_a_fork_bomb_stops_at_the_process_cap(tmp_path: Path) -> None:
+    limits = Limits(cell_timeout=20, notebook_timeout=60, resources=ResourceLimits(processes=64))
+    run = _run_cells(tmp_path, ["x = 1", FORK_BOMB, "y = 2"], limits)
+    assert not run.notebook_timed_out and not run.kernel_died, run
+    assert run.cell_errors == [] and run.payload is not None, run
+
+
 def test_a_killed_kernel_blames_whoever_could_have_killed_it() -> None:
     assert "exited with code 3" in explain_death(3, sandboxed=True)
     assert "killed by SIGKILL" in explain_death(128 + 9, sandboxed=True)
@@ -521,7 +544,7 @@ def test_the_command_mounts_only_what_the_kernel_needs(tmp_path: Path) -> None:
     assert ("--bind", str(work), str(work)) in pairs
     assert ("--ro-bind", str(copy), str(copy)) in pairs
     assert not any(a == "--bind" and b in {"/", str(REPO), "/etc", "/root"} for a, b, _ in pairs)
-    assert command[-6:-3] == ["1", "2", "3"]  # the rlimits the launcher applies
+    assert command[-7:-3] == ["1", "2", "3", "256"]  # the rlimits the launcher applies
 
 
 def test_without_bwrap_the_grader_refuses_unless_told(

@@ -47,6 +47,7 @@ from course_helpers.grading.explain import (
 )
 from course_helpers.grading.guard import GRADE_MIME, Guard
 from course_helpers.grading.kernel import GradingKernelManager
+from course_helpers.grading.pids import ProcessCap
 from course_helpers.grading.pristine import PristineCopy, PristinePackage
 from course_helpers.grading.sandbox import ResourceLimits, Sandbox, limited_command, require_bwrap
 
@@ -473,13 +474,14 @@ def _run_once(
     notebook = copy_module.deepcopy(notebook)
     scratch = Path(tempfile.mkdtemp(prefix="grade-run-"))
     copy = pristine.materialise()
+    cap = ProcessCap.create(limits.resources.processes)
     try:
         workdir = _copy_workdir(path, scratch, own_folder)
         home, channel = scratch / "home", scratch / "k"
         home.mkdir()
         channel.mkdir()
         env = kernel_environment(os.environ if base_env is None else base_env, home / ".ipython")
-        launch = _launch(bwrap, workdir, home, channel, copy, env, limits.resources)
+        launch = _launch(bwrap, workdir, home, channel, copy, env, limits.resources, cap)
         guard = Guard.create(pristine, copy, checks_module, exercise_ids)
         grading_index = _prepare(notebook, grading_cell_source(guard))
         notebook.cells[grading_index].metadata[_GUARD_SOURCE] = guard.install_source()
@@ -500,6 +502,8 @@ def _run_once(
         result.problem = f"the grader failed on this notebook ({type(exc).__name__}: {exc})"[:300]
     finally:
         copy.remove()
+        if cap is not None:
+            cap.remove()
         shutil.rmtree(scratch, ignore_errors=True)
         result.seconds = time.monotonic() - started
     return result
@@ -513,15 +517,21 @@ def _launch(
     copy: PristineCopy,
     env: dict[str, str],
     resources: ResourceLimits,
+    cap: ProcessCap | None = None,
 ) -> _Launch:
-    """How to start this kernel: rlimits always, inside bwrap unless ``bwrap`` is None.
+    """How to start this kernel: rlimits always, inside bwrap unless ``bwrap`` is None, and in
+    its own pids cgroup when ``cap`` is given (a root grader: see ``pids.py``).
 
     In the sandbox, ``import course_helpers`` finds the read-only private copy: the installed
     package is not mounted, so no notebook can edit what another one imports.
     """
+
+    def capped(command: list[str]) -> list[str]:
+        return command if cap is None else cap.command(command)
+
     if bwrap is None:
         return _Launch(
-            channel / "c.json", lambda command: limited_command(command, resources), False
+            channel / "c.json", lambda command: capped(limited_command(command, resources)), False
         )
     env.update(HOME=str(home), TMPDIR="/tmp", PYTHONPATH=str(copy.root))
     sandbox = Sandbox(
@@ -532,7 +542,7 @@ def _launch(
     )
     return _Launch(
         channel / "c.json",
-        lambda command: sandbox.command(limited_command(command, resources)),
+        lambda command: capped(sandbox.command(limited_command(command, resources))),
         True,
     )
 

@@ -6,8 +6,10 @@ its own scratch folders (the notebook's working copy, a home, and the folder hol
 connection file and jupyter's ``ipc`` sockets), writable; a small private ``/tmp``. Nothing
 else: no other submission, no grader output, no network (a private loopback only), its own PID
 namespace (it cannot see or signal the grader or another kernel, and everything it starts dies
-with it, even in a new session) and an unprivileged user. Memory, CPU time and file size are
-capped with rlimits, set by a tiny launcher just before the kernel starts.
+with it, even in a new session) and an unprivileged user. Memory, CPU time, file size and the
+number of processes (threads included) are capped with rlimits, set by a tiny launcher just
+before the kernel starts. Linux never applies the process rlimit to root, so a grader run as root
+caps processes with a pids cgroup instead (``pids.py``).
 """
 
 from __future__ import annotations
@@ -52,12 +54,13 @@ _SYSTEM_DIRS = ("/usr", "/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32")
 # Runs first inside the sandbox: set the rlimits, then become the kernel (os.execv keeps the pid).
 _LAUNCHER = """\
 import os, resource, sys
-memory, cpu, size = (int(value) for value in sys.argv[1:4])
+memory, cpu, size, tasks = (int(value) for value in sys.argv[1:5])
 if memory: resource.setrlimit(resource.RLIMIT_AS, (memory, memory))
 if cpu: resource.setrlimit(resource.RLIMIT_CPU, (cpu, cpu + 5))
 if size: resource.setrlimit(resource.RLIMIT_FSIZE, (size, size))
+if tasks: resource.setrlimit(resource.RLIMIT_NPROC, (tasks, tasks))
 resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
-os.execv(sys.argv[4], sys.argv[4:])
+os.execv(sys.argv[5], sys.argv[5:])
 """
 
 
@@ -67,16 +70,18 @@ class SandboxUnavailable(RuntimeError):
 
 @dataclass(frozen=True)
 class ResourceLimits:
-    """Per-kernel caps (0 means none): address space and file size in bytes, CPU in seconds."""
+    """Per-kernel caps (0 means none): address space and file size in bytes, CPU in seconds,
+    and processes: every process and thread of the kernel (it and its checks use a few dozen)."""
 
     memory: int = 2 * 1024**3
     cpu_seconds: int = 600
     file_size: int = 256 * 1024**2
+    processes: int = 256
 
 
 def limited_command(command: Sequence[str], limits: ResourceLimits) -> list[str]:
     """``command`` started through the launcher that applies ``limits`` first."""
-    values = (limits.memory, limits.cpu_seconds, limits.file_size)
+    values = (limits.memory, limits.cpu_seconds, limits.file_size, limits.processes)
     return [sys.executable, "-I", "-S", "-c", _LAUNCHER, *map(str, values), *command]
 
 
