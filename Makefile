@@ -58,6 +58,9 @@ generated: $(STAMP)
 
 unit: $(STAMP) $(NODE_STAMP)
 	$(BIN)/python -m pytest -q -n 2 tests
+	# every docstring example, offline (no key, no .env: they must not depend on the machine)
+	env -u OPENAI_API_KEY -u ANTHROPIC_API_KEY -u ANTHROPIC_AUTH_TOKEN COURSE_DOTENV=none \
+		$(BIN)/python -m pytest -q -p no:cacheprovider --doctest-modules course_helpers
 
 # nbval compares every committed output; the environment makes the run offline, fast and
 # independent of the learner's own .env and keys.

@@ -126,7 +126,7 @@ def test_calls_mask_keys_and_record_faults() -> None:
 
 def test_mask_key() -> None:
     assert mask_key("sk-proj-abcdefghijklmnop") == "sk-…mnop"
-    assert mask_key("short") == "sho…"
+    assert mask_key("short") == "****"  # too short to be a key: hidden whole
 
 
 def test_reset_clears_calls_faults_and_limits() -> None:

@@ -87,8 +87,8 @@ def test_documentation_snippets_run_offline_in_a_plain_script(tmp_path: Path) ->
     assert result.returncode == 0, result.stderr
     out = result.stdout
     assert "OpenAI     simulated" in out and "Anthropic  simulated" in out
-    assert "openai: The capital of France is Paris." in out
-    assert "anthropic: The capital of France is Paris." in out
+    for provider in ("openai", "anthropic"):  # sampled: any of the book's answers, all say Paris
+        assert re.search(rf"^{provider}: [^\n]*\bParis\b", out, re.MULTILINE), out
     for provider in ("openai", "anthropic"):
         streamed = out.split(f"{provider} stream:", 1)[1].split(" headers:", 1)[0]
         assert re.findall(r"\d+", streamed) == [str(n) for n in range(1, 11)], streamed

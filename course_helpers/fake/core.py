@@ -43,7 +43,7 @@ from dataclasses import dataclass
 from types import TracebackType
 from typing import Any, Self
 
-from course_helpers import safe_json
+from course_helpers import redaction, safe_json
 from course_helpers.fake import dialects
 from course_helpers.fake.answers import AnswerDraws, compose_answer
 from course_helpers.fake.completion import Completion, Finish, shape_answer
@@ -98,10 +98,8 @@ the tests 80."""
 
 
 def mask_key(key: str) -> str:
-    """A key shown safely: ``sk-…wxyz`` (never more than the prefix and the last four)."""
-    if len(key) < 12:
-        return key[:3] + "…"
-    return f"{key[:3]}…{key[-4:]}"
+    """A key shown safely, the course's one way (:func:`course_helpers.redaction.mask`)."""
+    return redaction.mask(key)
 
 
 @dataclass(frozen=True)
@@ -152,7 +150,7 @@ class FakeProvider:
 
     >>> from openai import OpenAI
     >>> with FakeProvider(seed=1) as fake:
-    ...     client = OpenAI(api_key="sk-test-0000")
+    ...     client = OpenAI(api_key="sk-test-not-a-real-key-0000")
     ...     reply = client.chat.completions.create(
     ...         model="gpt-4o-mini", messages=[{"role": "user", "content": "Hi"}], temperature=0)
     >>> fake.calls[0].status, fake.calls[0].headers["authorization"]
