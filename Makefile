@@ -64,7 +64,7 @@ unit: $(STAMP) $(NODE_STAMP)
 
 # nbval compares every committed output; the environment makes the run offline, fast and
 # independent of the learner's own .env and keys.
-NBVAL_ENV := env -u OPENAI_API_KEY -u ANTHROPIC_API_KEY COURSE_MODE=offline COURSE_DOTENV=none \
+NBVAL_ENV := env -u OPENAI_API_KEY -u ANTHROPIC_API_KEY -u ANTHROPIC_AUTH_TOKEN COURSE_MODE=offline COURSE_DOTENV=none \
 	COURSE_FAKE_LATENCY=0 IPYTHONDIR=$(CURDIR)/tools/ipython MPLBACKEND=Agg
 notebooks: $(STAMP) $(NODE_STAMP)
 	$(NBVAL_ENV) $(BIN)/python -m pytest -q -p no:cacheprovider -n 2 --dist loadfile \

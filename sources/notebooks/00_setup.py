@@ -45,6 +45,14 @@
 # **Cost: zero.** Without a key, the simulated provider answers. It speaks the exact JSON and
 # Server-Sent-Event formats of both APIs, sends their headers and their errors, so the code below is
 # exactly the code you would run against the real APIs. Add a key later and the same cells go live.
+#
+# **What the simulated provider is, and is not.** It is not a language model. Everything on the wire
+# is exact: the JSON, the stream events, the headers, the token counts, the errors, the rate limits.
+# The words are not. The course's own prompts have hand-written answers; any other prompt gets text
+# generated to the form it asks for (one sentence, three bullet points, a haiku, JSON) from the
+# prompt's own words, with no facts and no reasoning behind it. Tool calls and structured outputs get
+# arguments that fit their schemas. What it does not simulate (extended thinking, logprobs, images,
+# audio, embeddings) fails with an error that says it needs a live key, never with a made-up answer.
 
 # %% [markdown]
 # ## 1. Is everything installed?

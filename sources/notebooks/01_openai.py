@@ -8,6 +8,7 @@
 #    what it does, and the error you get when a value is out of range;
 # 3. the response object field by field: ids, choices, finish reasons, usage, request ids, headers;
 # 4. how to list the models your key can use, and what an unknown model looks like.
+# 5. the same request through OpenAI's newer Responses API, and what differs.
 #
 # Every cell is plain `openai` SDK code. Without a key the course's simulated provider answers (see
 # notebook 00); with a key in `.env` the same cells go to the real API. Section 6 runs the module's
@@ -150,6 +151,13 @@ print("finish_reason:", response.choices[0].finish_reason)
 print("tokens:", response.usage.prompt_tokens, "in +", response.usage.completion_tokens, "out")
 
 # %% [markdown]
+# **Simulated text.** Offline, the words come from the simulated provider, not from a model. The
+# course's own prompts, like the one above, have hand-written answers. Change a prompt and you get
+# text generated to the form you asked for (one sentence, three bullet points, a haiku, a list,
+# JSON) about your prompt's words; it knows no facts and does not reason. Everything around the
+# words is real: the JSON, the headers, the token counts, the errors and the limits.
+
+# %% [markdown]
 # ### 2.2 Roles and the conversation
 #
 # A chat completion takes a **model** and a list of **messages**. Each message has a `role`:
@@ -200,8 +208,18 @@ print("prompt tokens of the second call:", response.usage.prompt_tokens, "(the h
 # **Which model accepts what.** Reasoning models (the o-series, and GPT-5-family models when
 # reasoning is on) accept only the default `temperature`, `top_p` and penalties, and answer any
 # other value with a 400 "Unsupported value". So the experiments below use `gpt-4.1-mini`, a
-# non-reasoning model that takes every parameter. (The simulated provider accepts the parameters
-# for every model; the real API does not.)
+# non-reasoning model that takes every parameter. Here is what the course's model, a reasoning
+# model, answers to the module's `temperature=0.7` and `max_tokens=150` (the simulated provider
+# enforces the same rules, with the same messages):
+
+# %%
+for params in ({"temperature": 0.7}, {"max_tokens": 150}):
+    try:
+        client.chat.completions.create(
+            model=MODEL, messages=[{"role": "user", "content": "Hi"}], **params
+        )
+    except openai.BadRequestError as exc:
+        print(f"{exc.status_code} param={exc.param}: {exc.body['message']}")
 
 # %%
 SAMPLING_MODEL = "gpt-4.1-mini"
@@ -618,6 +636,69 @@ except openai.NotFoundError as exc:
 # }
 
 # %% [markdown]
+# ## 7. The same request through the Responses API
+#
+# The module teaches Chat Completions, and so does this course: it is what most code in production
+# and most tutorials use, and both providers' SDKs know it. OpenAI's newer endpoint,
+# `client.responses.create` (`POST /v1/responses`), is the one its SDK's README now shows first.
+# Here is the module's request both ways, side by side:
+
+# %%
+chat = client.chat.completions.create(
+    model=MODEL,
+    messages=[
+        {"role": "developer", "content": "You are a helpful assistant."},
+        {"role": "user", "content": "Explain API integration in one sentence."},
+    ],
+    max_completion_tokens=150,
+)
+resp = client.responses.create(
+    model=MODEL,
+    instructions="You are a helpful assistant.",
+    input="Explain API integration in one sentence.",
+    max_output_tokens=150,
+)
+print("chat.completions:", chat.choices[0].message.content)
+print("responses:       ", resp.output_text)
+print("chat usage:      ", chat.usage.prompt_tokens, "in +", chat.usage.completion_tokens, "out")
+print("responses usage: ", resp.usage.input_tokens, "in +", resp.usage.output_tokens, "out")
+print("chat ended:      ", chat.choices[0].finish_reason, "| responses status:", resp.status)
+
+# %% [markdown]
+# | | Chat Completions | Responses |
+# |---|---|---|
+# | endpoint | `POST /v1/chat/completions` | `POST /v1/responses` |
+# | the rules | a `developer` (or `system`) message | `instructions=` |
+# | the prompt | `messages=[...]` | `input=`: a string, or a list of messages |
+# | the cap | `max_completion_tokens` | `max_output_tokens` |
+# | the text | `choices[0].message.content` | `output_text` (a shortcut over `output[...]`) |
+# | a cut answer | `finish_reason == "length"` | `status == "incomplete"`, `incomplete_details.reason` |
+# | usage | `prompt_tokens`, `completion_tokens` | `input_tokens`, `output_tokens` |
+# | several answers | `n=` | none: one answer per request |
+# | the conversation | you resend the history | you may resend it, or pass `previous_response_id` |
+#
+# The last row is the real difference. OpenAI stores a response (unless `store=False`), so the next
+# turn can name it instead of resending the history. You still pay for the whole conversation as
+# input: the input tokens grow just as they do with Chat Completions.
+
+# %%
+first = client.responses.create(model=MODEL, input="What is the capital of France?")
+second = client.responses.create(
+    model=MODEL, input="How do you say hello in French?", previous_response_id=first.id
+)
+print("first: ", first.output_text, "|", first.usage.input_tokens, "input tokens")
+print("second:", second.output_text, "|", second.usage.input_tokens, "input tokens")
+
+# %% [markdown]
+# A cut answer is not an exception here either; check `status`:
+
+# %%
+cut = client.responses.create(
+    model=SAMPLING_MODEL, input="Write a short story about a robot", max_output_tokens=16
+)
+print(cut.status, cut.incomplete_details.reason, repr(cut.output_text))
+
+# %% [markdown]
 # ## Key takeaways
 #
 # * `OpenAI()` reads `OPENAI_API_KEY`; a missing key fails when the client is built, a wrong one
@@ -629,6 +710,9 @@ except openai.NotFoundError as exc:
 # * `n` multiplies the output you pay for. `usage` is the bill; `_request_id` is what support needs.
 # * Reasoning models reject sampling parameters and `max_tokens`; check the model list and the
 #   model's documentation before copying parameters from a tutorial.
+# * The Responses API takes the same request as `instructions` + `input` + `max_output_tokens`,
+#   answers in `output_text`, reports a cut answer in `status`, and can chain turns with
+#   `previous_response_id` (you still pay for the whole conversation).
 #
 # ## Practise, then next
 #
