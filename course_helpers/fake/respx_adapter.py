@@ -1,40 +1,42 @@
 """The in-process adapter: one respx router for the process, answering from the innermost fake.
 
-Nested ``respx.mock(using="httpcore2")`` routers do not stack (the first one started keeps
-answering), so there is exactly one router. It starts when the first ``FakeProvider`` starts and
-stops when the last one stops; in between it hands every request to the most recently started
-provider still running. It answers only the providers' own hosts (``api.openai.com``,
-``api.anthropic.com``) and the base URLs the course registered with ``answer_at``, and there it
-matches the whole path as the real hosts do (``fake.endpoints``): ``OPENAI_BASE_URL`` without
-``/v1`` or ``ANTHROPIC_BASE_URL`` with ``/v1`` gets the provider's own 404, offline as live. Every
-other request — a learner's own endpoint (a local Ollama, Groq, an Azure host, a proxy), the
-course's relay server on loopback, a provider the fake does not simulate, an origin passed to
-``bypass`` — goes out untouched, and fails or succeeds as it would without the fake.
+The router uses the course's own respx mocker, ``FakeMocker`` (a subclass of respx's public
+``HTTPCoreMocker``, registered as ``MOCKER``), which patches httpcore2's connection pools: the
+transport under httpx2, so under both SDKs. No test plugin is needed, and a test's own
+``respx.mock(...)`` never shares the fake's router list. There is exactly one router. It starts
+when the first ``FakeProvider`` starts and stops when the last one stops; in between it hands every
+request to the most recently started provider still running. It answers only the providers' own
+hosts (``api.openai.com``, ``api.anthropic.com``) and the base URLs the course registered with
+``answer_at``, and there it matches the whole path as the real hosts do (``fake.endpoints``):
+``OPENAI_BASE_URL`` without ``/v1`` or ``ANTHROPIC_BASE_URL`` with ``/v1`` gets the provider's own
+404, offline as live. Every other request — a learner's own endpoint (a local Ollama, Groq, an
+Azure host, a proxy), the course's relay server on loopback, a provider the fake does not
+simulate, an origin passed to ``bypass`` — goes out untouched, and fails or succeeds as it would
+without the fake.
 
 Bodies are played back by ``Playback``, which waits each chunk's delay with ``time.sleep`` for sync
 clients and ``asyncio.sleep`` for async ones (the router's handler itself never sleeps, so an
-asyncio fan-out is never blocked). A ``hang`` ending waits out the client's read timeout and raises
-``httpcore2.ReadTimeout``; a ``drop`` raises ``httpcore2.RemoteProtocolError``. With no chunks
-both happen before the status line, so the SDKs retry them and end with ``APITimeoutError`` /
-``APIConnectionError``. With chunks they happen mid-body: openai still raises those classes (not
-retried, for a stream); anthropic lets the raw ``httpx2.ReadTimeout`` / ``RemoteProtocolError``
-escape a stream, as it does against the real API.
+asyncio fan-out is never blocked). Which kind a client is, respx already knows: it calls the
+mocker's sync or async response hook as the patched pool is sync or async. A ``hang`` ending waits
+out the client's read timeout and raises ``httpcore2.ReadTimeout``; a ``drop`` raises
+``httpcore2.RemoteProtocolError``. With no chunks both happen before the status line, so the SDKs
+retry them and end with ``APITimeoutError`` / ``APIConnectionError``. With chunks they happen
+mid-body: openai still raises those classes (not retried, for a stream); anthropic lets the raw
+``httpx2.ReadTimeout`` / ``RemoteProtocolError`` escape a stream, as it does against the real API.
 """
 
 from __future__ import annotations
 
 import asyncio
-import sys
 import threading
 import time
 from collections.abc import AsyncIterator, Iterator
-from types import FrameType
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, ClassVar
 
 import httpcore2
-import httpx
-import pytest_httpx2._plugin  # noqa: F401  (registers respx's "httpcore2" mocker)
+import httpx  # respx speaks httpx's Request/Response; the SDKs' transport below is httpcore2
 import respx
+from respx.mocks import HTTPCoreMocker
 
 from course_helpers.fake.endpoints import PROVIDER_HOSTS, guess_provider, served
 from course_helpers.fake.exchange import FakeRequest, FakeResponse
@@ -43,7 +45,9 @@ if TYPE_CHECKING:
     from course_helpers.fake.core import FakeProvider, ProviderName
 
 __all__ = [
+    "MOCKER",
     "PROVIDER_HOSTS",
+    "FakeMocker",
     "Playback",
     "activate",
     "active",
@@ -55,6 +59,9 @@ __all__ = [
 ]
 
 _DROPPED = "peer closed connection without sending complete message body (incomplete chunked read)"
+_TIMED_OUT = "The read operation timed out"
+_STALL = "course_helpers.stall"  # response extension: seconds to wait before the status line
+MOCKER = "course_helpers.httpcore2"  # the name ``respx.mock(using=...)`` knows FakeMocker by
 
 _lock = threading.Lock()
 _stack: list[FakeProvider] = []
@@ -99,11 +106,11 @@ class Playback(httpx.SyncByteStream, httpx.AsyncByteStream):
             if wait > 0:
                 time.sleep(wait)
             if timed_out:
-                raise httpcore2.ReadTimeout("The read operation timed out")
+                raise httpcore2.ReadTimeout(_TIMED_OUT)
             yield chunk.data
         if self._response.ending == "hang":
             time.sleep(self._stall())
-            raise httpcore2.ReadTimeout("The read operation timed out")
+            raise httpcore2.ReadTimeout(_TIMED_OUT)
         if self._response.ending == "drop":
             raise httpcore2.RemoteProtocolError(_DROPPED)
 
@@ -115,13 +122,64 @@ class Playback(httpx.SyncByteStream, httpx.AsyncByteStream):
             if wait > 0:
                 await asyncio.sleep(wait)
             if timed_out:
-                raise httpcore2.ReadTimeout("The read operation timed out")
+                raise httpcore2.ReadTimeout(_TIMED_OUT)
             yield chunk.data
         if self._response.ending == "hang":
             await asyncio.sleep(self._stall())
-            raise httpcore2.ReadTimeout("The read operation timed out")
+            raise httpcore2.ReadTimeout(_TIMED_OUT)
         if self._response.ending == "drop":
             raise httpcore2.RemoteProtocolError(_DROPPED)
+
+
+class FakeMocker(HTTPCoreMocker):
+    """respx's httpcore mocker aimed at httpcore2, handing httpcore2 its own ``Response``.
+
+    Subclassing respx's public ``HTTPCoreMocker`` with a ``name`` registers it for
+    ``respx.mock(using=MOCKER)``. respx calls the sync hook for a sync pool and the async hook for
+    an async one, so a response the fake wants to stall before its status line (``_STALL``) waits
+    with ``time.sleep`` in the calling thread or with ``asyncio.sleep`` in the calling task only.
+    """
+
+    name: ClassVar[str] = MOCKER
+    targets: ClassVar[list[str]] = [
+        "httpcore2._sync.connection.HTTPConnection",
+        "httpcore2._sync.connection_pool.ConnectionPool",
+        "httpcore2._sync.http_proxy.HTTPProxy",
+        "httpcore2._async.connection.AsyncHTTPConnection",
+        "httpcore2._async.connection_pool.AsyncConnectionPool",
+        "httpcore2._async.http_proxy.AsyncHTTPProxy",
+    ]
+
+    @classmethod
+    def from_sync_httpx_response(
+        cls, httpx_response: httpx.Response, target: Any, **kwargs: Any
+    ) -> httpcore2.Response:
+        stall = httpx_response.extensions.get(_STALL)
+        if stall is not None:
+            time.sleep(stall)
+            raise httpcore2.ReadTimeout(_TIMED_OUT)
+        return _to_httpcore2(httpx_response)
+
+    @classmethod
+    async def from_async_httpx_response(
+        cls, httpx_response: httpx.Response, target: Any, **kwargs: Any
+    ) -> httpcore2.Response:
+        stall = httpx_response.extensions.get(_STALL)
+        if stall is not None:
+            await asyncio.sleep(stall)
+            raise httpcore2.ReadTimeout(_TIMED_OUT)
+        return _to_httpcore2(httpx_response)
+
+
+def _to_httpcore2(response: httpx.Response) -> httpcore2.Response:
+    """The transport-level response the httpcore2 pool returns to httpx2."""
+    stream: Any = response.stream  # Playback, or respx's pre-read bytes: sync and async iterable
+    return httpcore2.Response(
+        status=response.status_code,
+        headers=response.headers.raw,
+        content=stream,
+        extensions=response.extensions,
+    )
 
 
 def to_fake_request(request: httpx.Request, path: str | None = None) -> FakeRequest:
@@ -160,7 +218,7 @@ def _dispatch(request: httpx.Request) -> Any:
         raise httpcore2.RemoteProtocolError(_DROPPED)
     if not response.chunks and response.ending == "hang":
         seconds = min(response.hang_seconds, fake_request.read_timeout or 1e9)
-        return _hang_before_headers(seconds, _is_async_client(request))
+        return httpx.Response(response.status, extensions={_STALL: seconds})
     return httpx.Response(
         response.status,
         headers=response.headers,
@@ -183,47 +241,6 @@ def _route(request: httpx.Request) -> tuple[ProviderName, str] | None:
     return guess_provider(path, headers), path
 
 
-def _is_async_client(request: httpx.Request) -> bool:
-    """Whether an async client sent ``request``: the SDKs say so, else ask respx's call stack."""
-    declared = request.headers.get("x-stainless-async")  # "false" or "async:asyncio"
-    if declared is not None:
-        return str(declared).startswith("async")
-    return _called_from_async()
-
-
-def _called_from_async() -> bool:
-    """Whether respx's async resolver (not its sync one) is calling the side effect.
-
-    Only for non-SDK clients: an event loop running in this thread says nothing (a notebook's
-    synchronous cell runs inside one), so look for respx's ``aresolve`` a few frames up.
-    """
-    frame: FrameType | None = sys._getframe(2)
-    for _ in range(12):
-        if frame is None:
-            return False
-        if frame.f_code.co_name == "aresolve":
-            return True
-        frame = frame.f_back
-    return False
-
-
-def _hang_before_headers(seconds: float, is_async: bool) -> Any:
-    """Stall before the status line, then time out: the SDKs see a timeout they may retry.
-
-    For an async client, respx awaits the returned coroutine, so only that task waits; for a sync
-    client the calling thread waits, as it would for a real server that never answers.
-    """
-    if is_async:
-
-        async def stall() -> None:
-            await asyncio.sleep(seconds)
-            raise httpcore2.ReadTimeout("The read operation timed out")
-
-        return stall()
-    time.sleep(seconds)
-    raise httpcore2.ReadTimeout("The read operation timed out")
-
-
 def activate(fake: FakeProvider) -> None:
     """Make ``fake`` answer (it takes over from any fake already active)."""
     global _router
@@ -231,7 +248,7 @@ def activate(fake: FakeProvider) -> None:
         if fake in _stack:
             raise RuntimeError("this FakeProvider is already started; stop it before restarting")
         if not _stack:
-            router = respx.mock(using="httpcore2", assert_all_called=False, assert_all_mocked=False)
+            router = respx.mock(using=MOCKER, assert_all_called=False, assert_all_mocked=False)
             router.route(path__regex=r"^/").mock(side_effect=_dispatch)
             router.route().pass_through()
             router.start()
