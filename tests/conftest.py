@@ -1,4 +1,9 @@
-"""Shared fixtures: every test runs isolated from the developer's keys and environment."""
+"""Shared fixtures: every test runs isolated from the developer's keys and environment.
+
+``fake`` is the simulated provider, running for one test (``@pytest.mark.fake(seed=5)`` or a
+module's ``pytestmark`` passes it arguments); ``clock`` a ``support.ManualClock``. The clock and
+the SDK error builders are importable from ``support`` for parametrize tables and helpers.
+"""
 
 from __future__ import annotations
 
@@ -6,8 +11,14 @@ import os
 import threading
 import time
 from collections.abc import Callable, Iterator
+from typing import TYPE_CHECKING
 
 import pytest
+
+if TYPE_CHECKING:
+    from support import ManualClock
+
+    from course_helpers.fake import FakeProvider
 
 # Variables that would leak the machine's configuration into a test.
 _ISOLATED_PREFIXES = ("OPENAI_", "ANTHROPIC_", "COURSE_")
@@ -20,6 +31,30 @@ def clean_environ(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
         if name.startswith(_ISOLATED_PREFIXES) or name.endswith("_API_KEY"):
             monkeypatch.delenv(name, raising=False)
     yield
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line(
+        "markers", "fake(**options): the FakeProvider arguments of the test's `fake` fixture"
+    )
+
+
+@pytest.fixture
+def fake(request: pytest.FixtureRequest) -> Iterator[FakeProvider]:
+    """The simulated provider, answering in-process for this test, stopped after it."""
+    from course_helpers.fake import FakeProvider  # imported here: not every test needs the fake
+
+    marker = request.node.get_closest_marker("fake")
+    with FakeProvider(**(marker.kwargs if marker else {})) as provider:
+        yield provider
+
+
+@pytest.fixture
+def clock() -> ManualClock:
+    """A clock at 0.0 that moves only when the code under test sleeps on it."""
+    from support import ManualClock  # imported here: support imports both SDKs
+
+    return ManualClock()
 
 
 @pytest.fixture

@@ -7,7 +7,6 @@ import functools
 import io
 import json
 import logging
-from collections.abc import Iterator
 from typing import Any
 
 import anthropic
@@ -43,10 +42,7 @@ MODELS = {"openai": OPENAI_MODEL, "anthropic": ANTHROPIC_MODEL}
 QUICK = RetryPolicy(max_attempts=4, base_delay=0.01, max_delay=0.01, deadline=None)
 
 
-@pytest.fixture
-def fake() -> Iterator[FakeProvider]:
-    with FakeProvider(ttft=0.0, token_delay=0.0, seed=7) as provider:
-        yield provider
+pytestmark = pytest.mark.fake(ttft=0.0, token_delay=0.0, seed=7)  # the `fake` fixture (conftest.py)
 
 
 class Sleeps(list[float]):

@@ -6,7 +6,6 @@ real ``httpx2.Response``), and a few are produced end-to-end by the real clients
 
 from __future__ import annotations
 
-import functools
 import inspect
 import json
 import pickle
@@ -19,6 +18,7 @@ import httpx2
 import openai
 import pytest
 import respx
+from support import ANTHROPIC_URL, OPENAI_URL, anthropic_error, openai_error
 
 from course_helpers import errors
 from course_helpers.errors import (
@@ -42,55 +42,6 @@ from course_helpers.errors import (
 )
 from course_helpers.providers import translate_errors
 from course_helpers.retry import RetryPolicy, call_with_retry
-
-OPENAI_URL = "https://api.openai.com/v1/chat/completions"
-ANTHROPIC_URL = "https://api.anthropic.com/v1/messages"
-
-
-@functools.cache
-def _openai_client() -> openai.OpenAI:
-    return openai.OpenAI(api_key="sk-test")
-
-
-@functools.cache
-def _anthropic_client() -> anthropic.Anthropic:
-    return anthropic.Anthropic(api_key="sk-ant-test")
-
-
-def openai_error(
-    status: int, error: dict[str, Any] | None = None, headers: dict[str, str] | None = None
-) -> openai.APIStatusError:
-    """An openai status error exactly as the SDK makes it from a response."""
-    error = {"message": "boom", "type": None, "param": None, "code": None, **(error or {})}
-    body = {"error": error}
-    response = httpx2.Response(
-        status, headers=headers or {}, json=body, request=httpx2.Request("POST", OPENAI_URL)
-    )
-    return _openai_client()._make_status_error(
-        f"Error code: {status} - {error['message']}", body=body, response=response
-    )
-
-
-def anthropic_error(
-    status: int,
-    error_type: str,
-    message: str = "boom",
-    *,
-    error_code: str | None = None,
-    headers: dict[str, str] | None = None,
-) -> anthropic.APIStatusError:
-    """An anthropic status error exactly as the SDK makes it (full body, subclass by error_code)."""
-    error: dict[str, Any] = {"type": error_type, "message": message}
-    if error_code is not None:
-        error["details"] = {"error_code": error_code}
-    body = {"type": "error", "error": error}
-    response = httpx2.Response(
-        status, headers=headers or {}, json=body, request=httpx2.Request("POST", ANTHROPIC_URL)
-    )
-    return _anthropic_client()._make_status_error(
-        f"Error code: {status} - {body}", body=body, response=response
-    )
-
 
 # ------------------------------------------------------------------------------- the tree
 

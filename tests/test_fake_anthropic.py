@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
 import anthropic
 import httpx2
 import pytest
+from support import ManualClock, cached_strict_client, strict_client
 
 from course_helpers.catalog import get_model, list_models
 from course_helpers.fake import FakeProvider, respx_adapter
@@ -22,37 +23,15 @@ ASK = [{"role": "user", "content": "Explain exponential backoff for API retries"
 SYSTEM = "You are a patient teacher."
 
 
-class Clock:
-    def __init__(self) -> None:
-        self.now = 1000.0
-
-    def __call__(self) -> float:
-        return self.now
-
-
-@pytest.fixture
-def fake() -> Iterator[FakeProvider]:
-    with FakeProvider(seed=5) as provider:
-        yield provider
-
-
-_clients: dict[str, anthropic.Anthropic] = {}
+pytestmark = pytest.mark.fake(seed=5)  # the `fake` fixture (conftest.py)
 
 
 def client(**options: Any) -> anthropic.Anthropic:
-    """A strict client; clients are reused across tests (building the SSL context is slow)."""
-    options.setdefault("max_retries", 0)
-    cache_key = repr(sorted(options.items()))
-    if cache_key not in _clients:
-        _clients[cache_key] = anthropic.Anthropic(
-            api_key=KEY, _strict_response_validation=True, **options
-        )
-    return _clients[cache_key]
+    return cached_strict_client(anthropic.Anthropic, KEY, **options)
 
 
 def aclient(**options: Any) -> anthropic.AsyncAnthropic:
-    options.setdefault("max_retries", 0)
-    return anthropic.AsyncAnthropic(api_key=KEY, _strict_response_validation=True, **options)
+    return strict_client(anthropic.AsyncAnthropic, KEY, **options)
 
 
 def create(c: anthropic.Anthropic, **params: Any) -> Any:
@@ -105,7 +84,7 @@ def test_async_messages(fake: FakeProvider) -> None:
 
 def test_raw_response_headers() -> None:
     wall = 1_700_000_000.0  # frozen clocks: the remaining counts and reset time cannot drift
-    with FakeProvider(seed=5, clock=Clock(), wall_clock=lambda: wall):
+    with FakeProvider(seed=5, clock=ManualClock(1000.0), wall_clock=lambda: wall):
         raw = client().messages.with_raw_response.create(model=MODEL, max_tokens=100, messages=ASK)
     headers = raw.headers
     assert raw.request_id == headers["request-id"] and headers["request-id"].startswith("req_")
@@ -415,7 +394,7 @@ def test_async_hang_is_timeout(fake: FakeProvider) -> None:
 
 # ----------------------------------------------------------------------------- rate limits
 def test_requests_limit_headers_429_and_refill() -> None:
-    clock = Clock()
+    clock = ManualClock(1000.0)
     with FakeProvider(rpm=2, clock=clock):
         c = client()
         remaining = [
@@ -436,7 +415,7 @@ def test_requests_limit_headers_429_and_refill() -> None:
 
 
 def test_output_token_limit_charged_at_max_tokens() -> None:
-    with FakeProvider(output_tpm=1000, input_tpm=50_000, clock=Clock()):
+    with FakeProvider(output_tpm=1000, input_tpm=50_000, clock=ManualClock(1000.0)):
         c = client()
         raw = c.messages.with_raw_response.create(model=MODEL, max_tokens=600, messages=ASK)
         assert raw.headers["anthropic-ratelimit-output-tokens-remaining"] == "400"

@@ -16,6 +16,7 @@ from typing import Any
 import httpx2
 import openai
 import pytest
+from support import ManualClock
 
 from course_helpers.fake import FakeProvider, FakeRequest, mask_key, provider_of, respx_adapter
 from course_helpers.fake.limits import RateLimits, go_duration, key_id, rfc3339
@@ -23,14 +24,6 @@ from course_helpers.fake.limits import RateLimits, go_duration, key_id, rfc3339
 OPENAI_KEY = "sk-test-core-000000001234"
 ANTHROPIC_KEY = "sk-ant-test-core-00005678"
 ASK = [{"role": "user", "content": "Say something about rate limits"}]
-
-
-class Clock:
-    def __init__(self) -> None:
-        self.now = 0.0
-
-    def __call__(self) -> float:
-        return self.now
 
 
 def chat_request(**body: Any) -> FakeRequest:
@@ -130,7 +123,7 @@ def test_mask_key() -> None:
 
 
 def test_reset_clears_calls_faults_and_limits() -> None:
-    fake = FakeProvider(rpm=1, clock=Clock())
+    fake = FakeProvider(rpm=1, clock=ManualClock())
     fake.fail_next(503, times=2)
     fake.handle(chat_request())
     assert fake.handle(chat_request()).status == 503  # type: ignore[union-attr]
@@ -180,7 +173,7 @@ def test_random_fault_kinds() -> None:
 
 
 def test_concurrent_requests_respect_the_limit() -> None:
-    fake = FakeProvider(rpm=50, clock=Clock())
+    fake = FakeProvider(rpm=50, clock=ManualClock())
     with ThreadPoolExecutor(8) as pool:
         statuses = list(pool.map(lambda _: fake.handle(chat_request()).status, range(80)))  # type: ignore[union-attr]
     assert statuses.count(200) == 50 and statuses.count(429) == 30
@@ -233,8 +226,7 @@ def test_go_durations_and_rfc3339() -> None:
     assert rfc3339(1767225600.2) == "2026-01-01T00:00:01Z"
 
 
-def test_bucket_refills_continuously_and_refuses_oversized() -> None:
-    clock = Clock()
+def test_bucket_refills_continuously_and_refuses_oversized(clock: ManualClock) -> None:
     limits = RateLimits({"requests": 10, "tokens": 100}, period=10.0, clock=clock)
     assert limits.charge("k", {"requests": 1, "tokens": 100}).allowed
     refused = limits.charge("k", {"requests": 1, "tokens": 30})

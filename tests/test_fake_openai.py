@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import Any
 
 import httpx2
 import openai
 import pytest
+from support import ManualClock, cached_strict_client, strict_client
 
 from course_helpers.catalog import get_model
 from course_helpers.fake import FakeProvider, respx_adapter
@@ -20,37 +21,15 @@ MODEL = "gpt-4o-mini"
 ASK = [{"role": "user", "content": "Explain exponential backoff for API retries"}]
 
 
-class Clock:
-    def __init__(self) -> None:
-        self.now = 1000.0
-
-    def __call__(self) -> float:
-        return self.now
-
-
-@pytest.fixture
-def fake() -> Iterator[FakeProvider]:
-    with FakeProvider(seed=11) as provider:
-        yield provider
-
-
-_clients: dict[str, openai.OpenAI] = {}
+pytestmark = pytest.mark.fake(seed=11)  # the `fake` fixture (conftest.py)
 
 
 def client(**options: Any) -> openai.OpenAI:
-    """A strict client; clients are reused across tests (building the SSL context is slow)."""
-    options.setdefault("max_retries", 0)
-    cache_key = repr(sorted(options.items()))
-    if cache_key not in _clients:
-        _clients[cache_key] = openai.OpenAI(
-            api_key=KEY, _strict_response_validation=True, **options
-        )
-    return _clients[cache_key]
+    return cached_strict_client(openai.OpenAI, KEY, **options)
 
 
 def aclient(**options: Any) -> openai.AsyncOpenAI:
-    options.setdefault("max_retries", 0)
-    return openai.AsyncOpenAI(api_key=KEY, _strict_response_validation=True, **options)
+    return strict_client(openai.AsyncOpenAI, KEY, **options)
 
 
 def create(c: openai.OpenAI, **params: Any) -> Any:
@@ -496,7 +475,7 @@ def test_async_hang_and_drop(fake: FakeProvider) -> None:
 
 # ----------------------------------------------------------------------------- rate limits
 def test_rate_limit_headers_and_429_when_exhausted() -> None:
-    clock = Clock()
+    clock = ManualClock(1000.0)
     with FakeProvider(rpm=3, tpm=100_000, clock=clock) as fake:
         c = client()
         remaining = []
@@ -525,7 +504,7 @@ def test_rate_limit_headers_and_429_when_exhausted() -> None:
 
 
 def test_token_limit_and_request_too_large() -> None:
-    clock = Clock()
+    clock = ManualClock(1000.0)
     with FakeProvider(tpm=1000, period=10.0, clock=clock):
         c = client()
         create(c, max_tokens=900)
@@ -540,7 +519,7 @@ def test_token_limit_and_request_too_large() -> None:
 
 
 def test_keys_have_separate_buckets() -> None:
-    with FakeProvider(rpm=1, clock=Clock()):
+    with FakeProvider(rpm=1, clock=ManualClock(1000.0)):
         create(client())
         other = openai.OpenAI(api_key="sk-other-key-000000000", max_retries=0)
         assert create(other).choices

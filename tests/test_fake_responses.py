@@ -9,11 +9,11 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import Iterator
 from typing import Any
 
 import openai
 import pytest
+from support import ManualClock, strict_client
 
 from course_helpers.fake import FakeProvider, FakeRequest
 from course_helpers.fake.asgi import serve_in_thread
@@ -39,28 +39,15 @@ EVENTS = [
 ]
 
 
-class Clock:
-    def __init__(self) -> None:
-        self.now = 1000.0
-
-    def __call__(self) -> float:
-        return self.now
-
-
-@pytest.fixture
-def fake() -> Iterator[FakeProvider]:
-    with FakeProvider(seed=5) as provider:
-        yield provider
+pytestmark = pytest.mark.fake(seed=5)  # the `fake` fixture (conftest.py)
 
 
 def client(**options: Any) -> openai.OpenAI:
-    options.setdefault("max_retries", 0)
-    return openai.OpenAI(api_key=KEY, _strict_response_validation=True, **options)
+    return strict_client(openai.OpenAI, KEY, **options)
 
 
 def aclient(**options: Any) -> openai.AsyncOpenAI:
-    options.setdefault("max_retries", 0)
-    return openai.AsyncOpenAI(api_key=KEY, _strict_response_validation=True, **options)
+    return strict_client(openai.AsyncOpenAI, KEY, **options)
 
 
 def distinct(types: list[str]) -> list[str]:
@@ -339,7 +326,7 @@ def test_key_and_model_errors(fake: FakeProvider) -> None:
 
 
 def test_rate_limit_is_shared_with_chat_completions() -> None:
-    with FakeProvider(rpm=2, clock=Clock()) as fake:
+    with FakeProvider(rpm=2, clock=ManualClock(1000.0)) as fake:
         c = client()
         c.chat.completions.create(model=MODEL, messages=[{"role": "user", "content": "Hi"}])
         c.responses.create(model=MODEL, input="Hi")
@@ -409,7 +396,7 @@ def test_over_http_sync_async_stream_and_previous_response() -> None:
 
 
 def test_charge_is_the_input_estimate_plus_max_output_tokens() -> None:
-    with FakeProvider(tpm=100_000, clock=Clock()):
+    with FakeProvider(tpm=100_000, clock=ManualClock(1000.0)):
         raw = client().responses.with_raw_response.create(
             model=MODEL, input=FRANCE, instructions="Be brief.", max_output_tokens=50
         )

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import json
 import socket
-from collections.abc import Iterator
 from typing import Any
 
 import anthropic
 import httpx2
 import openai
 import pytest
+from support import strict_client
 
 from course_helpers.fake import FakeProvider
 from course_helpers.fake.asgi import serve_in_thread
@@ -21,20 +21,15 @@ REASONING = "gpt-5.4-mini"
 HELLO = [{"role": "user", "content": "Say hello"}]
 
 
-@pytest.fixture
-def fake() -> Iterator[FakeProvider]:
-    with FakeProvider(seed=3) as provider:
-        yield provider
+pytestmark = pytest.mark.fake(seed=3)  # the `fake` fixture (conftest.py)
 
 
 def gpt(**options: Any) -> openai.OpenAI:
-    options.setdefault("max_retries", 0)
-    return openai.OpenAI(api_key=OPENAI_KEY, _strict_response_validation=True, **options)
+    return strict_client(openai.OpenAI, OPENAI_KEY, **options)
 
 
 def claude(**options: Any) -> anthropic.Anthropic:
-    options.setdefault("max_retries", 0)
-    return anthropic.Anthropic(api_key=ANTHROPIC_KEY, _strict_response_validation=True, **options)
+    return strict_client(anthropic.Anthropic, ANTHROPIC_KEY, **options)
 
 
 def closed_port() -> int:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from typing import Any
 
 import anthropic
@@ -11,6 +10,7 @@ import jsonschema
 import openai
 import pytest
 from pydantic import BaseModel
+from support import strict_client
 
 from course_helpers.fake import FakeProvider
 from course_helpers.fake.tools import Tool, chosen_tool, schema_instance
@@ -19,22 +19,17 @@ OPENAI_KEY = "sk-test-tools-00000000000wxyz"
 ANTHROPIC_KEY = "sk-ant-test-tools-0000000wxyz"
 
 
-@pytest.fixture
-def fake() -> Iterator[FakeProvider]:
-    with FakeProvider(seed=5) as provider:
-        yield provider
+pytestmark = pytest.mark.fake(seed=5)  # the `fake` fixture (conftest.py)
 
 
 @pytest.fixture
 def client(fake: FakeProvider) -> openai.OpenAI:
-    return openai.OpenAI(api_key=OPENAI_KEY, max_retries=0, _strict_response_validation=True)
+    return strict_client(openai.OpenAI, OPENAI_KEY)
 
 
 @pytest.fixture
 def claude(fake: FakeProvider) -> anthropic.Anthropic:
-    return anthropic.Anthropic(
-        api_key=ANTHROPIC_KEY, max_retries=0, _strict_response_validation=True
-    )
+    return strict_client(anthropic.Anthropic, ANTHROPIC_KEY)
 
 
 # The openai function-calling quickstart's tool, as the docs print it.

@@ -11,23 +11,10 @@ from __future__ import annotations
 import random
 
 import pytest
+from support import ManualClock
 
 from course_helpers.fake.limits import RateLimits
 from course_helpers.ratelimit import DEFAULT_HEADROOM, RateLimiter, default_headroom
-
-
-class FakeClock:
-    """Time that moves only when the limiter sleeps."""
-
-    def __init__(self) -> None:
-        self.now = 0.0
-
-    def __call__(self) -> float:
-        return self.now
-
-    def sleep(self, seconds: float) -> None:
-        self.now += seconds
-
 
 # (requests, tokens) per period, and the range of token costs: one where tokens bind, one where
 # requests do (20 requests of at most 600 tokens never reach 100,000).
@@ -44,7 +31,7 @@ def simulate(
 ) -> tuple[int, float]:
     """Send 12 periods' worth of requests; return (429s, share of the binding limit admitted)."""
     rpm, tpm = limits
-    clock = FakeClock()
+    clock = ManualClock()
     limiter = RateLimiter(
         rpm, tpm, period=period, clock=clock, sleep=clock.sleep, headroom=headroom
     )
@@ -110,8 +97,7 @@ def test_the_default_headroom_is_one_second_at_most_a_quarter_period() -> None:
         RateLimiter(tokens_per_minute=1_000, period=1.0, headroom=-0.1)
 
 
-def test_the_reserve_costs_part_of_the_first_burst_only() -> None:
-    clock = FakeClock()
+def test_the_reserve_costs_part_of_the_first_burst_only(clock: ManualClock) -> None:
     limiter = RateLimiter(tokens_per_minute=6_000, clock=clock, sleep=clock.sleep)
     limiter.acquire(5_900)  # the burst: 6,000 less the 100-token reserve (1 s at 100 per s)
     assert clock.now == 0.0

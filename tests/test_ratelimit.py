@@ -11,6 +11,7 @@ from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
 
 import pytest
+from support import ManualClock
 
 from course_helpers import ratelimit
 from course_helpers.ratelimit import (
@@ -22,36 +23,7 @@ from course_helpers.ratelimit import (
 from course_helpers.seed.clocked import ClockedRateLimiter as SeedRateLimiter  # the module's code
 
 
-class FakeClock:
-    """Time that moves only when somebody sleeps; records every sleep and who slept."""
-
-    def __init__(self) -> None:
-        self.now = 0.0
-        self.slept: list[float] = []
-        self.sleepers: list[str] = []
-        self._last = threading.local()
-
-    def __call__(self) -> float:
-        self._last.value = self.now  # the time of this thread's latest reading
-        return self.now
-
-    @property
-    def last_read(self) -> float:
-        """The time this thread last read: for a limiter, the moment it took its capacity."""
-        return float(self._last.value)
-
-    def sleep(self, seconds: float) -> None:
-        self.slept.append(seconds)
-        self.sleepers.append(threading.current_thread().name)
-        self.now += seconds
-
-    async def async_sleep(self, seconds: float) -> None:
-        self.slept.append(seconds)
-        self.now += seconds
-        await asyncio.sleep(0)
-
-
-def limiter_with(clock: FakeClock, **limits: int | None) -> RateLimiter:
+def limiter_with(clock: ManualClock, **limits: int | None) -> RateLimiter:
     """A limiter whose bucket is exactly the provider's (no headroom), so waits are round."""
     return RateLimiter(
         **limits,
@@ -88,8 +60,7 @@ def server_accepts(events: list[tuple[float, int]], capacity: float, period: flo
 # -- arithmetic ----------------------------------------------------------------------------------
 
 
-def test_buckets_start_full_and_refill_continuously_up_to_the_limit() -> None:
-    clock = FakeClock()
+def test_buckets_start_full_and_refill_continuously_up_to_the_limit(clock: ManualClock) -> None:
     limiter = limiter_with(clock, requests_per_minute=6, tokens_per_minute=600)
     assert limiter.available() == (6.0, 600.0)
     limiter.acquire(tokens=600)
@@ -100,8 +71,7 @@ def test_buckets_start_full_and_refill_continuously_up_to_the_limit() -> None:
     assert limiter.available() == (6.0, 600.0)  # never above the limit
 
 
-def test_acquire_waits_exactly_the_token_deficit() -> None:
-    clock = FakeClock()
+def test_acquire_waits_exactly_the_token_deficit(clock: ManualClock) -> None:
     limiter = limiter_with(clock, tokens_per_minute=600)
     limiter.acquire(tokens=600)
     clock.now = 2.5
@@ -111,16 +81,14 @@ def test_acquire_waits_exactly_the_token_deficit() -> None:
     assert limiter.available() == (None, 0.0)
 
 
-def test_requests_are_enforced_when_they_bind() -> None:
-    clock = FakeClock()
+def test_requests_are_enforced_when_they_bind(clock: ManualClock) -> None:
     limiter = limiter_with(clock, requests_per_minute=2, tokens_per_minute=1_000)
     for _ in range(3):
         limiter.acquire(tokens=1)
     assert clock.slept == [30.0]  # one request per 30 s refills; tokens were plentiful
 
 
-def test_the_binding_limit_decides_the_wait() -> None:
-    clock = FakeClock()
+def test_the_binding_limit_decides_the_wait(clock: ManualClock) -> None:
     limiter = limiter_with(clock, requests_per_minute=60, tokens_per_minute=120)
     limiter.acquire(tokens=120)
     assert limiter.wait_time(tokens=0) == 0.0  # a request is left; zero tokens need none
@@ -130,7 +98,7 @@ def test_the_binding_limit_decides_the_wait() -> None:
 
 
 def test_tokens_are_free_when_only_requests_are_limited() -> None:
-    limiter = limiter_with(FakeClock(), requests_per_minute=1)
+    limiter = limiter_with(ManualClock(), requests_per_minute=1)
     assert limiter.try_acquire(tokens=10**9)
     assert not limiter.try_acquire(tokens=0)
 
@@ -161,8 +129,7 @@ def test_too_large_a_request_is_refused_by_every_method(method: str) -> None:
         getattr(limiter, method)(1_500)
 
 
-def test_wait_time_counts_the_callers_already_queued() -> None:
-    clock = FakeClock()
+def test_wait_time_counts_the_callers_already_queued(clock: ManualClock) -> None:
     gate = threading.Event()
 
     def gated_sleep(seconds: float) -> None:
@@ -192,7 +159,7 @@ def test_headroom_absorbs_the_trip_to_the_provider() -> None:
     ]
     verdicts = {}
     for headroom in (0.0, 0.05):
-        clock = FakeClock()
+        clock = ManualClock()
         limiter = RateLimiter(
             tokens_per_minute=1_000, period=1.0, headroom=headroom, clock=clock, sleep=clock.sleep
         )
@@ -213,8 +180,7 @@ def test_headroom_absorbs_the_trip_to_the_provider() -> None:
 # -- threads -------------------------------------------------------------------------------------
 
 
-def test_never_sleeps_while_holding_the_lock() -> None:
-    clock = FakeClock()
+def test_never_sleeps_while_holding_the_lock(clock: ManualClock) -> None:
     probes: list[bool] = []
 
     def probing_sleep(seconds: float) -> None:
@@ -238,8 +204,7 @@ def test_never_sleeps_while_holding_the_lock() -> None:
     assert probes == [True]
 
 
-def test_the_seed_sleeps_while_holding_its_lock() -> None:
-    clock = FakeClock()
+def test_the_seed_sleeps_while_holding_its_lock(clock: ManualClock) -> None:
     lock_free: list[bool] = []
 
     def probing_sleep(seconds: float) -> None:
@@ -258,20 +223,19 @@ def test_the_seed_sleeps_while_holding_its_lock() -> None:
 
 def test_the_seed_knows_nothing_about_tokens() -> None:
     prompts = [20_000, 20_000]  # two long prompts: 40,000 tokens against a 30,000 limit
-    seed_clock = FakeClock()
+    seed_clock = ManualClock()
     seed = SeedRateLimiter(100, clock=seed_clock, sleep=seed_clock.sleep)
     for _prompt in prompts:
         seed.wait_if_needed()  # has no way to hear about the prompt's size
     assert seed_clock.slept == []  # both sent at once: the server answers the second with a 429
-    clock = FakeClock()
+    clock = ManualClock()
     ours = limiter_with(clock, requests_per_minute=100, tokens_per_minute=30_000)
     for tokens in prompts:
         ours.acquire(tokens)
     assert clock.slept == [20.0]  # waits until 10,000 more tokens have refilled (500 per second)
 
 
-def test_waiters_are_served_in_arrival_order_across_threads() -> None:
-    clock = FakeClock()
+def test_waiters_are_served_in_arrival_order_across_threads(clock: ManualClock) -> None:
     gate = threading.Event()
 
     def gated_sleep(seconds: float) -> None:
@@ -298,8 +262,7 @@ def test_waiters_are_served_in_arrival_order_across_threads() -> None:
     assert limiter.waiting == 0
 
 
-def test_eight_threads_stay_within_the_limit_and_use_all_of_it() -> None:
-    clock = FakeClock()
+def test_eight_threads_stay_within_the_limit_and_use_all_of_it(clock: ManualClock) -> None:
     limiter = limiter_with(clock, requests_per_minute=10_000, tokens_per_minute=1_000)
     taken: list[tuple[float, int]] = []
     record = threading.Lock()
@@ -324,8 +287,7 @@ def test_eight_threads_stay_within_the_limit_and_use_all_of_it() -> None:
     assert max(at for at, _ in taken) == pytest.approx((total - 1_000) / (1_000 / 60.0))
 
 
-def test_an_exception_while_queued_hands_the_turn_on() -> None:
-    clock = FakeClock()
+def test_an_exception_while_queued_hands_the_turn_on(clock: ManualClock) -> None:
     calls = 0
 
     def failing_sleep(seconds: float) -> None:
@@ -347,8 +309,9 @@ def test_an_exception_while_queued_hands_the_turn_on() -> None:
 # -- asyncio -------------------------------------------------------------------------------------
 
 
-def test_sixty_four_tasks_stay_within_both_limits_and_use_the_binding_one() -> None:
-    clock = FakeClock()
+def test_sixty_four_tasks_stay_within_both_limits_and_use_the_binding_one(
+    clock: ManualClock,
+) -> None:
     limiter = limiter_with(clock, requests_per_minute=400, tokens_per_minute=2_000)
     taken: list[tuple[float, int]] = []
     rng = random.Random(7)
@@ -370,8 +333,7 @@ def test_sixty_four_tasks_stay_within_both_limits_and_use_the_binding_one() -> N
     assert max(at for at, _ in taken) == pytest.approx((total - 2_000) / (2_000 / 60.0))
 
 
-def test_async_requests_limit_alone() -> None:
-    clock = FakeClock()
+def test_async_requests_limit_alone(clock: ManualClock) -> None:
     limiter = limiter_with(clock, requests_per_minute=10)
 
     async def main() -> None:
@@ -381,8 +343,7 @@ def test_async_requests_limit_alone() -> None:
     assert clock.now == pytest.approx(15 * 6.0)  # 10 at once, then one every 6 s
 
 
-def test_async_big_request_is_not_starved_by_small_ones() -> None:
-    clock = FakeClock()
+def test_async_big_request_is_not_starved_by_small_ones(clock: ManualClock) -> None:
     limiter = limiter_with(clock, tokens_per_minute=60)
     order: list[str] = []
 
@@ -402,8 +363,7 @@ def test_async_big_request_is_not_starved_by_small_ones() -> None:
     assert clock.slept == [60.0, 5.0, 5.0, 5.0, 5.0]
 
 
-def test_a_cancelled_task_leaves_the_queue_and_passes_its_turn() -> None:
-    clock = FakeClock()
+def test_a_cancelled_task_leaves_the_queue_and_passes_its_turn(clock: ManualClock) -> None:
     gate = asyncio.Event()
 
     async def gated_sleep(seconds: float) -> None:
@@ -440,8 +400,7 @@ def test_a_cancelled_task_leaves_the_queue_and_passes_its_turn() -> None:
     assert limiter.waiting == 0
 
 
-def test_threads_and_tasks_share_one_limiter_in_arrival_order() -> None:
-    clock = FakeClock()
+def test_threads_and_tasks_share_one_limiter_in_arrival_order(clock: ManualClock) -> None:
     gate = threading.Event()
 
     def gated_sleep(seconds: float) -> None:
@@ -477,7 +436,7 @@ def test_threads_and_tasks_share_one_limiter_in_arrival_order() -> None:
 
 
 def test_reconcile_gives_back_an_overestimate_up_to_the_limit() -> None:
-    limiter = limiter_with(FakeClock(), tokens_per_minute=1_000)
+    limiter = limiter_with(ManualClock(), tokens_per_minute=1_000)
     limiter.acquire(800)
     limiter.reconcile(800, 300)
     assert limiter.available() == (None, 700.0)
@@ -485,8 +444,7 @@ def test_reconcile_gives_back_an_overestimate_up_to_the_limit() -> None:
     assert limiter.available() == (None, 1_000.0)  # never above the limit
 
 
-def test_reconcile_takes_an_underestimate_even_below_zero() -> None:
-    clock = FakeClock()
+def test_reconcile_takes_an_underestimate_even_below_zero(clock: ManualClock) -> None:
     limiter = limiter_with(clock, tokens_per_minute=600)
     limiter.acquire(500)
     limiter.reconcile(500, 700)
@@ -498,7 +456,7 @@ def test_reconcile_takes_an_underestimate_even_below_zero() -> None:
 
 
 def test_openai_headers_lower_the_buckets_but_never_raise_them() -> None:
-    limiter = limiter_with(FakeClock(), requests_per_minute=60, tokens_per_minute=10_000)
+    limiter = limiter_with(ManualClock(), requests_per_minute=60, tokens_per_minute=10_000)
     parsed = limiter.update_from_headers(
         {
             "X-RateLimit-Limit-Requests": "60",
@@ -540,13 +498,13 @@ def test_anthropic_headers_are_parsed_and_followed() -> None:
     )
     assert parsed.input_tokens is not None and parsed.input_tokens.remaining == 70_000
     assert parsed.output_tokens is not None and parsed.output_tokens.reset_in is None
-    limiter = limiter_with(FakeClock(), requests_per_minute=50, tokens_per_minute=90_000)
+    limiter = limiter_with(ManualClock(), requests_per_minute=50, tokens_per_minute=90_000)
     limiter.update_from_headers(headers)
     assert limiter.available() == (49.0, 3_000.0)
 
 
 def test_headers_without_limits_or_malformed_change_nothing() -> None:
-    limiter = limiter_with(FakeClock(), requests_per_minute=5, tokens_per_minute=100)
+    limiter = limiter_with(ManualClock(), requests_per_minute=5, tokens_per_minute=100)
     parsed = limiter.update_from_headers(
         {"content-type": "application/json", "x-ratelimit-remaining-tokens": "lots"}
     )

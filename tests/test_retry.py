@@ -4,7 +4,6 @@ module's own retry loop and tenacity decorator (course_helpers.seed, verbatim) r
 from __future__ import annotations
 
 import asyncio
-import functools
 import random
 from collections.abc import AsyncIterator, Callable, Iterator
 from types import SimpleNamespace
@@ -17,6 +16,7 @@ import openai
 import pytest
 import respx
 import tenacity
+from support import ANTHROPIC_URL, ManualClock, anthropic_error, openai_error
 
 from course_helpers.errors import (
     AuthenticationError,
@@ -43,27 +43,6 @@ from course_helpers.seed import tenacity_retry
 from course_helpers.seed.clocked import with_globals
 from course_helpers.seed.retry import call_llm_with_retry
 
-OPENAI_URL = "https://api.openai.com/v1/chat/completions"
-ANTHROPIC_URL = "https://api.anthropic.com/v1/messages"
-
-
-class FakeClock:
-    """A monotonic clock that only moves when something sleeps or works; records every sleep."""
-
-    def __init__(self) -> None:
-        self.now = 0.0
-        self.slept: list[float] = []
-
-    def __call__(self) -> float:
-        return self.now
-
-    def sleep(self, seconds: float) -> None:
-        self.slept.append(seconds)
-        self.now += seconds
-
-    async def asleep(self, seconds: float) -> None:
-        self.sleep(seconds)
-
 
 class Script:
     """A callable that raises the given exceptions in turn, then returns ``result``."""
@@ -73,7 +52,7 @@ class Script:
         *failures: BaseException,
         result: str = "ok",
         work: float = 0.0,
-        clock: FakeClock | None = None,
+        clock: ManualClock | None = None,
     ) -> None:
         self.failures = list(failures)
         self.result = result
@@ -101,39 +80,6 @@ class Edge:
 
     def uniform(self, a: float, b: float) -> float:
         return b if self.top else a
-
-
-@functools.cache
-def _openai_client() -> openai.OpenAI:
-    return openai.OpenAI(api_key="sk-test")
-
-
-def openai_error(
-    status: int, error: dict[str, Any] | None = None, headers: dict[str, str] | None = None
-) -> openai.APIStatusError:
-    error = {"message": "boom", "type": None, "param": None, "code": None, **(error or {})}
-    body = {"error": error}
-    response = httpx2.Response(
-        status, headers=headers or {}, json=body, request=httpx2.Request("POST", OPENAI_URL)
-    )
-    return _openai_client()._make_status_error(
-        f"Error code: {status}", body=body, response=response
-    )
-
-
-@functools.cache
-def _anthropic_client() -> anthropic.Anthropic:
-    return anthropic.Anthropic(api_key="sk-ant-test")
-
-
-def anthropic_error(
-    status: int, error_type: str, headers: dict[str, str] | None = None
-) -> anthropic.APIStatusError:
-    body = {"type": "error", "error": {"type": error_type, "message": "boom"}}
-    response = httpx2.Response(
-        status, headers=headers or {}, json=body, request=httpx2.Request("POST", ANTHROPIC_URL)
-    )
-    return _anthropic_client()._make_status_error(str(body), body=body, response=response)
 
 
 def rate_limited(**headers: str) -> openai.APIStatusError:
@@ -167,8 +113,7 @@ def test_policy_validates() -> None:
         RetryPolicy(jitter="half")  # type: ignore[arg-type]
 
 
-def test_success_needs_no_retry() -> None:
-    clock = FakeClock()
+def test_success_needs_no_retry(clock: ManualClock) -> None:
     fn = Script()
     assert call_with_retry(fn, sleep=clock.sleep, clock=clock) == "ok"
     assert (fn.calls, clock.slept) == (1, [])
@@ -177,8 +122,7 @@ def test_success_needs_no_retry() -> None:
 # ------------------------------------------------------------------------------- backoff
 
 
-def test_backoff_grows_and_is_capped() -> None:
-    clock = FakeClock()
+def test_backoff_grows_and_is_capped(clock: ManualClock) -> None:
     failures = [server_error() for _ in range(6)]
     fn = Script(*failures)
     with pytest.raises(ServerError) as info:
@@ -195,7 +139,7 @@ def test_full_jitter_stays_within_bounds() -> None:
     policy = RetryPolicy(max_attempts=6, base_delay=0.5, max_delay=2.0, deadline=None)
     caps = [0.5, 1.0, 2.0, 2.0, 2.0]
     for rng, expected in ((Edge(top=True), caps), (Edge(top=False), [0.0] * 5)):
-        clock = FakeClock()
+        clock = ManualClock()
         with pytest.raises(ServerError):
             call_with_retry(
                 Script(*[server_error() for _ in range(6)]),
@@ -206,7 +150,7 @@ def test_full_jitter_stays_within_bounds() -> None:
             )
         assert clock.slept == expected
 
-    clock = FakeClock()
+    clock = ManualClock()
     with pytest.raises(ServerError):
         call_with_retry(
             Script(*[server_error() for _ in range(6)]),
@@ -232,15 +176,15 @@ def test_full_jitter_stays_within_bounds() -> None:
         ({"retry-after-ms": "1500", "retry-after": "9"}, 1.5),
     ],
 )
-def test_retry_after_is_honoured_exactly(headers: dict[str, str], expected: float) -> None:
-    clock = FakeClock()
+def test_retry_after_is_honoured_exactly(
+    headers: dict[str, str], expected: float, clock: ManualClock
+) -> None:
     fn = Script(rate_limited(**headers), rate_limited(**headers))
     assert call_with_retry(fn, sleep=clock.sleep, clock=clock, rng=Edge(top=True)) == "ok"
     assert clock.slept == [expected, expected]  # no jitter or backoff added on top
 
 
-def test_retry_after_above_the_cap_gives_up_at_once() -> None:
-    clock = FakeClock()
+def test_retry_after_above_the_cap_gives_up_at_once(clock: ManualClock) -> None:
     fn = Script(rate_limited(**{"retry-after": "120"}))
     with pytest.raises(RateLimitError) as info:
         call_with_retry(fn, RetryPolicy(max_retry_after=60), sleep=clock.sleep, clock=clock)
@@ -248,8 +192,7 @@ def test_retry_after_above_the_cap_gives_up_at_once() -> None:
     assert "max_retry_after=60" in "".join(info.value.__notes__)
 
 
-def test_deadline_is_respected() -> None:
-    clock = FakeClock()
+def test_deadline_is_respected(clock: ManualClock) -> None:
     policy = RetryPolicy(max_attempts=10, base_delay=4.0, max_delay=100, deadline=25, jitter="none")
     fn = Script(*[server_error() for _ in range(10)], work=10.0, clock=clock)
     with pytest.raises(ServerError) as info:
@@ -260,8 +203,7 @@ def test_deadline_is_respected() -> None:
     assert "deadline" in "".join(info.value.__notes__)
 
 
-def test_retry_after_past_the_deadline_gives_up_at_once() -> None:
-    clock = FakeClock()
+def test_retry_after_past_the_deadline_gives_up_at_once(clock: ManualClock) -> None:
     fn = Script(rate_limited(**{"retry-after": "30"}))
     with pytest.raises(RateLimitError):
         call_with_retry(fn, RetryPolicy(deadline=20), sleep=clock.sleep, clock=clock)
@@ -283,7 +225,7 @@ def test_retry_after_past_the_deadline_gives_up_at_once() -> None:
 def test_exactly_one_attempt_when_retrying_cannot_help(
     make: Callable[[], Exception], expected: type[LLMError]
 ) -> None:
-    clock = FakeClock()
+    clock = ManualClock()
     original = make()
     fn = Script(original)
     with pytest.raises(expected) as info:
@@ -293,8 +235,7 @@ def test_exactly_one_attempt_when_retrying_cannot_help(
     assert info.value.attempts == 1 and info.value.retriable is False
 
 
-def test_a_bug_in_the_callers_code_propagates_unchanged() -> None:
-    clock = FakeClock()
+def test_a_bug_in_the_callers_code_propagates_unchanged(clock: ManualClock) -> None:
     bug = ValueError("a bug")
     fn = Script(bug)
     with pytest.raises(ValueError) as info:
@@ -309,14 +250,13 @@ def test_overloaded_529_and_in_stream_overloaded_are_retried() -> None:
         response=httpx2.Response(200, request=httpx2.Request("POST", ANTHROPIC_URL)),
         body={"type": "error", "error": {"type": "overloaded_error", "message": "Overloaded"}},
     )
-    clock = FakeClock()
+    clock = ManualClock()
     fn = Script(anthropic_error(529, "overloaded_error"), in_stream)
     assert call_with_retry(fn, NO_JITTER, sleep=clock.sleep, clock=clock) == "ok"
     assert (fn.calls, clock.slept) == (3, [0.5, 1.0])
 
 
-def test_on_retry_sees_each_wait() -> None:
-    clock = FakeClock()
+def test_on_retry_sees_each_wait(clock: ManualClock) -> None:
     events: list[RetryEvent] = []
     fn = Script(server_error(), rate_limited(**{"retry-after": "2"}))
     call_with_retry(fn, NO_JITTER, sleep=clock.sleep, clock=clock, on_retry=events.append)
@@ -330,16 +270,17 @@ def test_on_retry_sees_each_wait() -> None:
 # ------------------------------------------------------------------------------- async
 
 
-def test_async_twin() -> None:
-    clock = FakeClock()
+def test_async_twin(clock: ManualClock) -> None:
     fn = Script(server_error(), rate_limited(**{"retry-after-ms": "300"}))
-    result = asyncio.run(acall_with_retry(fn.acall, NO_JITTER, sleep=clock.asleep, clock=clock))
+    result = asyncio.run(
+        acall_with_retry(fn.acall, NO_JITTER, sleep=clock.async_sleep, clock=clock)
+    )
     assert result == "ok"
     assert clock.slept == [0.5, 0.3]
 
     bad = Script(openai_error(400))
     with pytest.raises(InvalidRequestError):
-        asyncio.run(acall_with_retry(bad.acall, sleep=clock.asleep, clock=clock))
+        asyncio.run(acall_with_retry(bad.acall, sleep=clock.async_sleep, clock=clock))
     assert bad.calls == 1
 
 
@@ -369,8 +310,7 @@ class Stream:
         self.closed = True
 
 
-def test_stream_is_retried_before_its_first_item() -> None:
-    clock = FakeClock()
+def test_stream_is_retried_before_its_first_item(clock: ManualClock) -> None:
     streams = [
         Stream([], server_error()),
         Stream([], anthropic_error(529, "overloaded_error")),
@@ -383,8 +323,7 @@ def test_stream_is_retried_before_its_first_item() -> None:
     assert all(stream.closed for stream in streams)
 
 
-def test_stream_is_not_retried_after_its_first_item() -> None:
-    clock = FakeClock()
+def test_stream_is_not_retried_after_its_first_item(clock: ManualClock) -> None:
     opens = 0
     stream = Stream(["Hel", "lo"], anthropic_error(529, "overloaded_error"))
 
@@ -403,8 +342,7 @@ def test_stream_is_not_retried_after_its_first_item() -> None:
     assert stream.closed
 
 
-def test_stream_failing_to_open_and_empty_stream() -> None:
-    clock = FakeClock()
+def test_stream_failing_to_open_and_empty_stream(clock: ManualClock) -> None:
     fn = Script(server_error(), result="")
     assert list(retry_stream(lambda: iter(fn()), NO_JITTER, sleep=clock.sleep, clock=clock)) == []
     assert (fn.calls, clock.slept) == (2, [0.5])
@@ -415,8 +353,7 @@ def test_stream_failing_to_open_and_empty_stream() -> None:
     assert bad.calls == 1
 
 
-def test_async_stream() -> None:
-    clock = FakeClock()
+def test_async_stream(clock: ManualClock) -> None:
     failures: list[Exception] = [ConnectionFailedError("dropped")]
 
     async def generate() -> AsyncIterator[str]:
@@ -433,7 +370,7 @@ def test_async_stream() -> None:
         received = []
         with pytest.raises(ServerError):
             async for item in aretry_stream(
-                open_stream, NO_JITTER, sleep=clock.asleep, clock=clock
+                open_stream, NO_JITTER, sleep=clock.async_sleep, clock=clock
             ):
                 received.append(item)
         return received
@@ -531,7 +468,7 @@ def router() -> Iterator[Any]:
 DEFAULT = RetryPolicy()
 
 
-def ours(client: openai.OpenAI, clock: FakeClock, policy: RetryPolicy = DEFAULT) -> str | None:
+def ours(client: openai.OpenAI, clock: ManualClock, policy: RetryPolicy = DEFAULT) -> str | None:
     fast = without_sdk_retries(client)
     reply = call_with_retry(
         lambda: fast.chat.completions.create(
@@ -577,7 +514,7 @@ def test_module_loop_ignores_retry_after(router: Any) -> None:
     assert slept == [1.0, 2.0]  # the server said 7 s: both retries came too early
 
     route.side_effect = [limited, limited, httpx.Response(200, json=REPLY)]
-    clock = FakeClock()
+    clock = ManualClock()
     assert ours(client, clock) == "hi"
     assert clock.slept == [7.0, 7.0]
 
@@ -595,7 +532,7 @@ def test_module_loop_retries_insufficient_quota(router: Any) -> None:
     assert route.call_count == 3 and slept == [1.0, 2.0]
 
     route.reset()
-    clock = FakeClock()
+    clock = ManualClock()
     with pytest.raises(QuotaExceededError):
         ours(client, clock)
     assert route.call_count == 1 and clock.slept == []
@@ -614,7 +551,7 @@ def test_module_loop_multiplies_with_the_sdk_retries(router: Any) -> None:
 
     route.reset()
     with pytest.raises(ServerError) as info:
-        ours(client, FakeClock(), RetryPolicy(max_attempts=3))
+        ours(client, ManualClock(), RetryPolicy(max_attempts=3))
     assert route.call_count == 3
     assert info.value.attempts == 3
 
@@ -655,7 +592,7 @@ def test_items_before_the_first_token_are_held_back() -> None:
         yield Stream(["", "a", "b"])
 
     opened = streams()
-    clock = FakeClock()
+    clock = ManualClock()
     result = list(
         retry_stream(
             lambda: next(opened), NO_JITTER, first_token=bool, sleep=clock.sleep, clock=clock
@@ -675,8 +612,7 @@ def test_items_before_the_first_token_are_held_back() -> None:
     assert empty == ["", ""]  # a stream with no token at all still delivers what it had
 
 
-def test_async_items_before_the_first_token_are_held_back() -> None:
-    clock = FakeClock()
+def test_async_items_before_the_first_token_are_held_back(clock: ManualClock) -> None:
     attempts = 0
 
     async def generate() -> AsyncIterator[str]:
@@ -689,7 +625,7 @@ def test_async_items_before_the_first_token_are_held_back() -> None:
 
     async def consume() -> list[str]:
         stream = aretry_stream(
-            generate, NO_JITTER, first_token=bool, sleep=clock.asleep, clock=clock
+            generate, NO_JITTER, first_token=bool, sleep=clock.async_sleep, clock=clock
         )
         return [item async for item in stream]
 
@@ -702,18 +638,10 @@ def test_async_items_before_the_first_token_are_held_back() -> None:
 MESSAGES = [{"role": "user", "content": "Say hello"}]
 
 
-@pytest.fixture
-def fake() -> Iterator[Any]:
-    from course_helpers.fake import FakeProvider
-
-    with FakeProvider() as provider:
-        yield provider
-
-
 def test_fake_rate_limit_then_success(fake: Any) -> None:
     fake.fail_next(429, times=2, retry_after_ms=5, provider="openai")
     client = without_sdk_retries(openai.OpenAI(api_key="sk-test"))
-    clock = FakeClock()
+    clock = ManualClock()
     reply = call_with_retry(
         lambda: client.chat.completions.create(model="gpt-4o-mini", messages=MESSAGES),
         sleep=clock.sleep,
@@ -733,7 +661,7 @@ def test_fake_faults_that_retrying_cannot_fix(
 ) -> None:
     fake.fail_next(provider="anthropic", **fault)
     client = without_sdk_retries(anthropic.Anthropic(api_key="sk-ant-test"))
-    clock = FakeClock()
+    clock = ManualClock()
     with pytest.raises(expected):
         call_with_retry(
             lambda: client.messages.create(
@@ -749,7 +677,7 @@ def test_fake_overloaded_and_dropped_are_retried(fake: Any) -> None:
     fake.fail_next(529, provider="anthropic")
     fake.fail_next(drop=True, provider="anthropic")
     client = without_sdk_retries(anthropic.Anthropic(api_key="sk-ant-test"))
-    clock = FakeClock()
+    clock = ManualClock()
     events: list[RetryEvent] = []
     reply = call_with_retry(
         lambda: client.messages.create(model="claude-haiku-4-5", max_tokens=50, messages=MESSAGES),
@@ -778,7 +706,7 @@ def test_fake_stream_retried_before_the_first_token_only(fake: Any) -> None:
 
     # the error frame comes after the role-only chunk but before any text: retried, text once
     fake.fail_next(mid_stream=True, after_tokens=0, provider="openai")
-    clock = FakeClock()
+    clock = ManualClock()
     chunks = list(
         retry_stream(open_stream, NO_JITTER, first_token=text, sleep=clock.sleep, clock=clock)
     )

@@ -8,7 +8,6 @@ from __future__ import annotations
 import os
 import re
 import time
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -24,12 +23,14 @@ MODULE = Path(seed.__file__).with_name("module-02.txt").read_text(encoding="utf-
 USAGE = re.search(r"```python\n(# Initialize client\n.*?)```", MODULE, re.S)[1]  # type: ignore[index]
 
 
-@pytest.fixture
-def fake(monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeProvider]:
+pytestmark = pytest.mark.fake(ttft=0.0, token_delay=0.0)  # the `fake` fixture (conftest.py)
+
+
+@pytest.fixture(autouse=True)
+def keys(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Both keys set before the simulated provider starts (autouse fixtures come first)."""
     monkeypatch.setenv("OPENAI_API_KEY", "sk-seed-test-0000")
     monkeypatch.setenv("ANTHROPIC_API_KEY", "sk-ant-seed-test-0000")
-    with FakeProvider(ttft=0.0, token_delay=0.0) as provider:
-        yield provider
 
 
 @pytest.fixture

@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from support import ManualClock
 
 from course_helpers import sqlite_db
 from course_helpers.budget import TokenBudget
@@ -25,23 +26,6 @@ STORES: list[Callable[[Path], Any]] = [
     lambda path: TokenBudget(daily_limit=1_000, path=path),
     lambda path: UsageLog(path),
 ]
-
-
-class FakeTime:
-    """A clock that only moves when the code under test sleeps: retries run instantly."""
-
-    def __init__(self) -> None:
-        self.now = 0.0
-        self.sleeps: list[float] = []
-        self.on_sleep: Callable[[int], None] = lambda count: None
-
-    def clock(self) -> float:
-        return self.now
-
-    def sleep(self, seconds: float) -> None:
-        self.sleeps.append(seconds)
-        self.now += seconds
-        self.on_sleep(len(self.sleeps))
 
 
 def open_at_once(opener: Callable[[], Any], threads: int = THREADS) -> list[BaseException]:
@@ -122,7 +106,7 @@ def test_setup_gives_up_after_its_deadline_with_a_message_that_says_what_to_do(
     tmp_path: Path,
 ) -> None:
     path = tmp_path / "held.sqlite"
-    fake = FakeTime()
+    clock = ManualClock()
     with write_lock_held(path):
         db = connect(path, busy_timeout_s=0)  # the lock is met at once: no real waiting
         with pytest.raises(sqlite3.OperationalError) as caught:
@@ -130,8 +114,8 @@ def test_setup_gives_up_after_its_deadline_with_a_message_that_says_what_to_do(
                 db,
                 "CREATE TABLE IF NOT EXISTS more (x INTEGER)",
                 setup_deadline_s=2.0,
-                sleep=fake.sleep,
-                clock=fake.clock,
+                sleep=clock.sleep,
+                clock=clock,
             )
         db.close()
     message = str(caught.value)
@@ -139,24 +123,24 @@ def test_setup_gives_up_after_its_deadline_with_a_message_that_says_what_to_do(
     assert "stayed locked for 2 s" in message and "Close that program" in message
     assert is_locked(caught.value.__cause__)  # type: ignore[arg-type]
     # Backoff from 5 ms doubling to 200 ms, and it kept trying until the deadline, not past it.
-    assert fake.sleeps[:3] == [0.005, 0.01, 0.02] and max(fake.sleeps) == 0.2
-    assert sum(fake.sleeps[:-1]) < 2.0 <= sum(fake.sleeps)
+    assert clock.slept[:3] == [0.005, 0.01, 0.02] and max(clock.slept) == 0.2
+    assert sum(clock.slept[:-1]) < 2.0 <= sum(clock.slept)
 
 
 def test_setup_waits_for_the_lock_and_then_succeeds(tmp_path: Path) -> None:
     path = tmp_path / "held.sqlite"
-    fake = FakeTime()
+    clock = ManualClock()
     with write_lock_held(path) as holder:
-        fake.on_sleep = lambda count: holder.execute("ROLLBACK") if count == 3 else None
+        clock.on_sleep = lambda count: holder.execute("ROLLBACK") if count == 3 else None
         db = connect(path, busy_timeout_s=0)
         run_setup(
             db,
             "CREATE TABLE IF NOT EXISTS more (x INTEGER)",
             setup_deadline_s=60.0,
-            sleep=fake.sleep,
-            clock=fake.clock,
+            sleep=clock.sleep,
+            clock=clock,
         )
-        assert len(fake.sleeps) == 3  # locked three times, then through
+        assert len(clock.slept) == 3  # locked three times, then through
         assert db.execute("SELECT COUNT(*) FROM more").fetchone() == (0,)
         db.close()
 
@@ -166,24 +150,21 @@ def test_switching_to_wal_is_retried_and_gives_up_clearly(tmp_path: Path) -> Non
     holder = sqlite3.connect(path, isolation_level=None)
     holder.execute("CREATE TABLE t (x INTEGER)")  # a file in the default (rollback) journal mode
     holder.execute("BEGIN EXCLUSIVE")
-    fake = FakeTime()
+    clock = ManualClock()
     try:
         with pytest.raises(sqlite3.OperationalError, match="stayed locked for 1 s"):
-            connect(
-                path, busy_timeout_s=0, setup_deadline_s=1.0, sleep=fake.sleep, clock=fake.clock
-            )
+            connect(path, busy_timeout_s=0, setup_deadline_s=1.0, sleep=clock.sleep, clock=clock)
     finally:
         holder.execute("ROLLBACK")
         holder.close()
-    assert fake.sleeps  # it retried before giving up
+    assert clock.slept  # it retried before giving up
 
 
-def test_other_errors_are_not_retried(tmp_path: Path) -> None:
-    fake = FakeTime()
-    db = connect(tmp_path / "x.sqlite", sleep=fake.sleep, clock=fake.clock)
+def test_other_errors_are_not_retried(tmp_path: Path, clock: ManualClock) -> None:
+    db = connect(tmp_path / "x.sqlite", sleep=clock.sleep, clock=clock)
     with pytest.raises(sqlite3.OperationalError, match="syntax error"):
-        run_setup(db, "CREATE TABLE (", sleep=fake.sleep, clock=fake.clock)
-    assert fake.sleeps == []
+        run_setup(db, "CREATE TABLE (", sleep=clock.sleep, clock=clock)
+    assert clock.slept == []
     db.close()
 
 
