@@ -530,6 +530,84 @@ BOOK: tuple[Entry, ...] = (
         ),
         form=Form("summary"),
     ),
+    # The prompts of the openai and anthropic SDKs' READMEs: the first code a learner copies.
+    Entry(
+        exact=frozenset(),
+        contains=(("instance of a class",), ("instance of", "python")),
+        canonical=(
+            "Use the built-in isinstance(): isinstance(obj, MyClass) is True when obj is an "
+            "instance of MyClass or of one of its subclasses. Pass a tuple to accept several "
+            "classes, as in isinstance(obj, (int, float)). To require the exact class and not "
+            "a subclass, compare type(obj) is MyClass."
+        ),
+        variants=(
+            "Call isinstance(obj, SomeClass): it returns True if obj is an instance of "
+            "SomeClass or of a subclass. If a subclass must not count, test type(obj) is "
+            "SomeClass instead.",
+        ),
+    ),
+    Entry(
+        exact=frozenset(),
+        contains=(("disestablishmentarianism",),),
+        canonical=(
+            "A long time ago, some countries had one official church, and the government "
+            "helped run it and pay for it. Disestablishmentarianism is the idea that the "
+            "government and that church should stop being tied together, so the church looks "
+            "after itself and the country has no official church. People who wanted to keep "
+            "the official church were against that idea."
+        ),
+        variants=(
+            "Imagine your school had one club that the head teacher paid for and everyone had "
+            "to belong to. Disestablishmentarianism is saying the school should stop running "
+            "that club: it can carry on by itself, but it is no longer the official one. "
+            "That is what some people wanted for churches that governments ran.",
+        ),
+    ),
+    Entry(
+        exact=frozenset(),
+        contains=(("bedtime story", "unicorn"),),
+        canonical=(
+            "As the moon rose over the sleepy meadow, a little unicorn named Luna tucked her "
+            "silver horn beneath a blanket of clover and dreamed of galloping across the "
+            "rainbow that would greet her in the morning."
+        ),
+        variants=(
+            "Under a sky full of sleepy stars, a tiny unicorn curled up beside the whispering "
+            "river and fell asleep with a smile, knowing her friends the fireflies would keep "
+            "watch until dawn.",
+        ),
+        form=Form("sentences", count=1),
+    ),
+    Entry(
+        exact=frozenset(),
+        contains=(("current day", "javascript"), ("day of the week", "javascript")),
+        canonical=(
+            "Use toLocaleDateString with the weekday option: "
+            "new Date().toLocaleDateString('en-US', { weekday: 'long' }) returns the name, "
+            "such as 'Monday'. new Date().getDay() gives the number instead, 0 for Sunday "
+            "to 6 for Saturday."
+        ),
+        variants=(
+            "const day = new Date().toLocaleDateString(undefined, { weekday: 'long' }); gives "
+            "today's name in the user's language. For a number, use new Date().getDay(), where "
+            "0 is Sunday.",
+        ),
+    ),
+    Entry(
+        exact=frozenset(),
+        contains=(("files in a directory", "python"),),
+        canonical=(
+            "Use pathlib: [p for p in Path('some/dir').iterdir() if p.is_file()] lists the files "
+            "directly inside a directory, and Path('some/dir').rglob('*') walks every "
+            "subdirectory too. os.listdir('some/dir') returns the bare names if that is all "
+            "you need."
+        ),
+        variants=(
+            "from pathlib import Path, then for path in Path('.').iterdir(): print(path) prints "
+            "everything in the current directory; add if path.is_file() to keep only files, or "
+            "use Path('.').rglob('*') to include subdirectories.",
+        ),
+    ),
     Entry(
         exact=frozenset({"say this is a test", "this is a test"}),
         contains=(),
@@ -551,6 +629,10 @@ BOOK: tuple[Entry, ...] = (
                 "say hello world",
                 "say hello to me",
                 "hello how are you",
+                "hello claude",
+                "hi claude",
+                "hey claude",
+                "hello chatgpt",
                 "hi how are you",
                 "good morning",
                 "greetings",

@@ -147,6 +147,11 @@ _NOT_NAMES = frozenset(
         "send",
         "check",
         "look",
+        "hi",
+        "hello",
+        "hey",
+        "dear",
+        "thanks",
         "monday",
         "tuesday",
         "wednesday",
@@ -224,11 +229,35 @@ def _words(text: str) -> set[str]:
     return {w[:-1] if len(w) > 3 and w.endswith("s") else w for w in words - _STOPWORDS}
 
 
+def _schema_words(schema: Any, depth: int = 0) -> set[str]:
+    """The words of a schema's property names and string enum values, ``$defs`` included:
+    what a tool built from a model (``pydantic_function_tool``, no description) is about."""
+    if depth > 8:
+        return set()
+    if isinstance(schema, list):
+        return set().union(*(_schema_words(item, depth + 1) for item in schema))
+    if not isinstance(schema, Mapping):
+        return set()
+    found: set[str] = set()
+    properties = schema.get("properties")
+    if isinstance(properties, Mapping):
+        found |= _words(" ".join(k for k in properties if isinstance(k, str)))
+    enum = schema.get("enum")
+    if isinstance(enum, list):
+        found |= _words(" ".join(v for v in enum if isinstance(v, str)))
+    for key, value in schema.items():
+        if key not in ("enum", "description", "title") and isinstance(value, Mapping | list):
+            found |= _schema_words(value, depth + 1)
+    return found
+
+
 def _asks_for(tool: Tool, prompt: str) -> int:
-    """How strongly ``prompt`` asks for what ``tool`` does (0: not at all)."""
+    """How strongly ``prompt`` asks for what ``tool`` does (0: not at all): a word of its name,
+    or two of its description and its parameters' names and choices."""
     said = _words(prompt)
     by_name = len(_words(tool.name) & said)
-    by_description = len(_words(tool.description) & said)
+    about = _words(tool.description) | _schema_words(tool.parameters)
+    by_description = len(about & said)
     return by_name * 2 + by_description if by_name or by_description >= 2 else 0
 
 
@@ -367,7 +396,10 @@ class _Instance:
         if schema.get("exclusiveMaximum") is not None:
             step = 1 if integer else 0.5
             high = min(high if high is not None else 10**18, schema["exclusiveMaximum"] - step)
-        found = [float(n) for n in _NUMBER.findall(self.prompt)]
+        literals = _NUMBER.findall(self.prompt)
+        if not integer:  # a price or a measure is the number written with a decimal point
+            literals.sort(key=lambda n: "." not in n)
+        found = [float(n) for n in literals]
         candidates = [*found, 1.0]
         for candidate in candidates:
             value = float(round(candidate)) if integer else candidate
