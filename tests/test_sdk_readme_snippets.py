@@ -69,6 +69,7 @@ def test_readme_quickstarts_answer_what_they_ask(
         assert len(found) == 1, phrase
         assert found[0].kind == "ok", found[0]
         assert expected in found[0].output, (phrase, found[0].output[-400:])
+        assert ") be " not in found[0].output, found[0].output  # pirate talk leaves code alone
 
 
 # In the style of the SDKs' examples/parsing_tools.py and examples/structured_outputs.py (written

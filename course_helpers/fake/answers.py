@@ -56,8 +56,11 @@ _PIRATE_WORDS = {
     "friends": "hearties",
     "is": "be",
 }
-# Quoted words are left alone: "'hello' in French" must stay a translation of "hello".
-_PIRATE_PATTERN = re.compile(r"(?<!')\b(" + "|".join(_PIRATE_WORDS) + r")\b(?!')", re.IGNORECASE)
+# Quoted words are left alone: "'hello' in French" must stay a translation of "hello"; so is a
+# word right after a call, which is code: "type(obj) is MyClass" must not become "... be ...".
+_PIRATE_PATTERN = re.compile(
+    r"(?<!')(?<!\)\s)\b(" + "|".join(_PIRATE_WORDS) + r")\b(?!')", re.IGNORECASE
+)
 
 
 def _first_sentence(text: str) -> str:
