@@ -303,8 +303,8 @@ class _Grader:
 
     def _load_checks(self) -> Any:
         sys.dont_write_bytecode = True
-        _stop_http_mocks()
         package = self.package
+        _stop_http_mocks(package)
         for name in [n for n in sys.modules if n == package or n.startswith(package + ".")]:
             del sys.modules[name]
         sys.meta_path[:] = [f for f in sys.meta_path if not isinstance(f, _VerifiedFinder)]
@@ -397,8 +397,10 @@ def _registry_token(exercises: Any) -> Any:
         return id(exercises)
 
 
-def _stop_http_mocks() -> None:
-    """Stop the HTTP mocks the notebook left running (the checks start their own)."""
+def _stop_http_mocks(package: str) -> None:
+    """Stop the HTTP mocks the notebook left running (the checks start their own), and forget
+    the mocker classes registered under the package's names: respx allows one class per name,
+    and the verified copy registers its own (never one the notebook's imports defined)."""
     mocks = sys.modules.get("respx.mocks")
     if mocks is None:
         return
@@ -406,6 +408,10 @@ def _stop_http_mocks() -> None:
         for router in list(mocker.routers):
             with contextlib.suppress(Exception):
                 router.stop(quiet=True)
+    registry = getattr(mocks.Mocker, "_Mocker__registry", None)  # behind a read-only view
+    if isinstance(registry, dict):
+        for name in [name for name in registry if str(name).startswith(f"{package}.")]:
+            del registry[name]
 
 
 class _VerifiedLoader(importlib.machinery.SourceFileLoader):
