@@ -96,7 +96,14 @@ def _trees(folder: Path, args: argparse.Namespace) -> float:
             wall, data = _grade(folder, args.workers, [], tree)
             walls[tree].append(wall)
             per_notebook[tree].append(statistics.median(_per_notebook(data)))
-            print(f"round {round_number + 1}, {tree.name}: {wall:.1f} s ({_load()})", flush=True)
+            learners = data["learners"]
+            assert isinstance(learners, dict)
+            perfect = sum(entry["fraction"] == 1.0 for entry in learners.values())
+            print(
+                f"round {round_number + 1}, {tree.name}: {wall:.1f} s ({_load()}); "
+                f"all checks passed: {perfect}/{len(learners)}",
+                flush=True,
+            )
     for tree in args.tree:
         print(
             f"{tree.name}: median {statistics.median(walls[tree]):.1f} s wall, "
