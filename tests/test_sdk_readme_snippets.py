@@ -127,7 +127,7 @@ class Ticket(pydantic.BaseModel):
 
 client = anthropic.Anthropic()
 message = client.messages.parse(
-    model="claude-sonnet-4-5",
+    model="claude-haiku-5-5",
     max_tokens=512,
     messages=[{"role": "user", "content": (
         "Extract the event name, price and number of seats from this message: "
@@ -138,18 +138,63 @@ message = client.messages.parse(
 print(message.parsed_output)
 """
 
+# The installed anthropic SDK's tool runner sends `thread` (the message-threads beta), which the
+# simulation does not hold: refused as the real API refuses a request it cannot thread, the
+# runner resends the whole conversation and finishes; a `thread` of one's own needs a live key.
+TOOL_RUNNER = """
+import anthropic
+from anthropic import beta_tool
+
+
+@beta_tool
+def get_population(city: str) -> str:
+    \"\"\"Look up how many people live in a city.
+
+    Args:
+        city: The city's name, e.g. Lyon
+    \"\"\"
+    return f"{city}: 522,000 people"
+
+
+client = anthropic.Anthropic()
+runner = client.beta.messages.tool_runner(
+    model="claude-haiku-5-5",
+    max_tokens=512,
+    tools=[get_population],
+    messages=[{"role": "user", "content": "What is the population of Lyon?"}],
+)
+for message in runner:
+    print(message.stop_reason, [block.type for block in message.content])
+print(message.content[-1].text)
+"""
+
+OWN_THREAD = """
+import anthropic
+
+client = anthropic.Anthropic()
+client.beta.messages.create(
+    model="claude-haiku-5-5",
+    max_tokens=256,
+    messages=[{"role": "user", "content": "Hello!"}],
+    thread={"type": "create"},
+    betas=["message-threads-2026-08-12"],
+)
+"""
+
 
 @pytest.mark.parametrize(
-    ("code", "expected"),
+    ("code", "kind", "expected"),
     [
-        (TOOL_FROM_MODEL, "fantasy 1975\nresponses: fantasy"),
-        (EXTRACTION, "event_name='Swan Lake' price=42.75 seats=3"),
+        (TOOL_FROM_MODEL, "ok", "fantasy 1975\nresponses: fantasy"),
+        (EXTRACTION, "ok", "event_name='Swan Lake' price=42.75 seats=3"),
+        (TOOL_RUNNER, "ok", "tool_use ['text', 'tool_use']\nend_turn ['text']\n"),
+        (OWN_THREAD, "live key", "message threads"),
     ],
-    ids=["tool-from-model", "extraction"],
+    ids=["tool-from-model", "extraction", "tool-runner", "own-thread"],
 )
-def test_example_style_snippets_run(code: str, expected: str) -> None:
+def test_example_style_snippets_run(code: str, kind: str, expected: str) -> None:
     snippet = tse.Snippet("test", 1, textwrap.dedent(code))
     result = tse.run_snippet(snippet, timeout=90)
     outcome = tse.classify(snippet, result)
-    assert outcome.kind == "ok", result.stderr[-2000:]
-    assert expected in result.stdout, result.stdout
+    assert outcome.kind == kind, result.stderr[-2000:]
+    assert expected in (result.stdout if kind == "ok" else outcome.detail), (result, outcome)

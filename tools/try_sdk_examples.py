@@ -216,7 +216,8 @@ def classify(snippet: Snippet, result: subprocess.CompletedProcess[str]) -> Outc
         return Outcome("ok", _last_line(output), output)
     if LIVE_KEY in result.stderr or LIVE_KEY in result.stdout:
         line = next(ln for ln in [*result.stderr.splitlines(), output] if LIVE_KEY in ln)
-        return Outcome("live key", line.strip()[:160], output)
+        end = line.index(LIVE_KEY) + len(LIVE_KEY)  # the feature it names comes just before
+        return Outcome("live key", "…" + line[max(0, end - 150) : end], output)
     reason = out_of_scope(snippet)
     if reason is not None:
         return Outcome("out of scope", f"{reason}: {_last_line(result.stderr)}", output)

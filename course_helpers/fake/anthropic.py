@@ -306,6 +306,16 @@ def _admit(
     body = parse_json_object(request)
     if body is None:
         return reply.error(400, "There was an error parsing the body of your request as JSON.")
+    if body.get("thread") is not None:
+        # Not simulated, refused as the real API refuses a request it cannot thread: the SDK's
+        # tool runner then resends the whole conversation without ``thread`` (and works), while
+        # a learner's own ``thread`` gets the message.
+        feature = "thread: message threads (a conversation the server holds)"
+        return reply.error(
+            400,
+            needs_live_key("anthropic", feature),
+            details={"error_code": "thread_unsupported_request"},
+        )
     problem = _validate(body, needs_max_tokens=needs_max_tokens)
     model = body.get("model") if isinstance(body.get("model"), str) else None
     if problem:
