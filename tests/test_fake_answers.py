@@ -691,3 +691,38 @@ def test_instruction_words_are_not_taken_for_the_topic() -> None:
         "Roman Empire"
     ]
     assert content_phrases("Write a haiku about autumn leaves as JSON") == ["autumn leaves"]
+
+
+# --- arithmetic and paragraphs -----------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("prompt", "expected"),
+    [
+        ("Question number 7: what is 7 squared?", "7 squared is 49."),
+        ("What is 12 times 8?", "12 times 8 is 96."),
+        ("what's 3 cubed", "3 cubed is 27."),
+        ("What is 7 divided by 2?", "7 divided by 2 is 3.5."),
+        ("What is 5-3?", "5 - 3 is 2."),
+    ],
+)
+def test_one_operation_on_whole_numbers_is_answered_right(prompt: str, expected: str) -> None:
+    answer = compose_answer(prompt, system=None, rng=random.Random(0), deterministic=False)
+    assert answer == expected
+
+
+@pytest.mark.parametrize(
+    ("prompt", "n"),
+    [
+        ("Explain tides in two paragraphs", 2),
+        ("Write an essay about bridges", 5),
+        ("Write a long essay about databases, in 12 paragraphs", 12),
+    ],
+)
+def test_paragraphs_and_essays_have_the_paragraphs_asked_on_topic(prompt: str, n: int) -> None:
+    text = compose_answer(prompt, system=None, rng=random.Random(2), deterministic=False)
+    paragraphs = text.split("\n\n")
+    assert len(paragraphs) == n
+    assert all(len(re.findall(r"[.!?](?:\s|$)", p)) >= 3 for p in paragraphs)
+    topic = prompt.split(" about ")[-1].split(",")[0] if " about " in prompt else "tides"
+    assert topic in text and "essay" not in text

@@ -34,6 +34,7 @@ FormKind = Literal[
     "summary",
     "story",
     "joke",
+    "paragraphs",
 ]
 
 
@@ -203,6 +204,18 @@ def _length_form(text: str, low: str) -> Form | None:
     return None
 
 
+_MAX_PARAGRAPHS = 20
+
+
+def _paragraphs_form(text: str, low: str) -> Form | None:
+    """N paragraphs, or an essay (five paragraphs, the school default)."""
+    if match := re.search(r"\b" + _NUM + r"(?: short| long)? paragraphs?\b", low):
+        return Form("paragraphs", _clamp(_number(match.group(1)), _MAX_PARAGRAPHS))
+    if re.search(r"\b(essay|article)\b", low):
+        return Form("paragraphs", 5)
+    return None
+
+
 def _list_form(text: str, low: str) -> Form | None:
     bullets = bool(re.search(r"\bbullet", low))
     match = re.search(
@@ -230,8 +243,8 @@ def _genre_form(text: str, low: str) -> Form | None:
 
 
 # In order: "a haiku as JSON" is JSON, "summarise in one sentence: ..." a summary.
-_RULES = (_json_form, _count_form, _text_work_form, _verse_form, _length_form, _list_form,
-          _genre_form)  # fmt: skip
+_RULES = (_json_form, _count_form, _text_work_form, _verse_form, _length_form, _paragraphs_form,
+          _list_form, _genre_form)  # fmt: skip
 
 
 def requested_form(prompt: str) -> Form:
@@ -301,7 +314,8 @@ _STOPWORD_TEXT = """
     related differ differs matter matters become becomes learn understand benefit benefits
     advantage advantages disadvantages drawbacks uses features options rules mistakes strategies
     techniques pros cons differences similarities causes effects principles practices challenges
-    risks alternatives methods types kinds some several joke jokes pun funny
+    risks alternatives methods types kinds some several joke jokes pun funny essay essays
+    article articles long longer
 """
 _STOPWORDS = frozenset(_STOPWORD_TEXT.split())
 

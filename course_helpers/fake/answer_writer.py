@@ -470,6 +470,10 @@ def write(
             return _summary(form, rng)
         case "joke":
             return _Slots([_with_article(slots.topic)], rng).fill(rng.choice(_JOKES))
+        case "paragraphs":
+            sizes = [rng.randint(3, 4) for _ in range(form.count or 5)]
+            pool = iter(_sentences(slots, sum(sizes), rng, prompt))  # no paragraph repeats another
+            return "\n\n".join(" ".join(next(pool) for _ in range(size)) for size in sizes)
         case "story":
             told = _Slots([_with_article(slots.topic)], rng)
             return " ".join(told.fill(sentence) for sentence in _STORY)

@@ -35,6 +35,7 @@ import threading
 from collections import OrderedDict
 from collections.abc import Iterator
 
+from course_helpers.fake.answer_arithmetic import arithmetic_answer
 from course_helpers.fake.answer_book import Entry, find_entry
 from course_helpers.fake.answer_forms import Form, content_phrases, requested_form, system_form
 from course_helpers.fake.answer_writer import write
@@ -119,6 +120,8 @@ def compose_answer(
         form = system_form(system)
     entry = find_entry(prompt)
     text = _book_text(entry, form, rng, deterministic) if entry is not None else None
+    if text is None and form.kind == "free":
+        text = arithmetic_answer(prompt)
     if text is None:
         keys = {key.lower() for key in form.keys}
         phrases = [phrase for phrase in content_phrases(prompt) if phrase.lower() not in keys]
