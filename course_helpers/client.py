@@ -429,12 +429,20 @@ class _Call:
         self.started = time.perf_counter()
         self.first_token_at: float | None = None
         self.attempts = 0
-        self.prompt_estimate = estimate_tokens(self.request.messages, system=self.request.system)
-        self.estimate = self.prompt_estimate + self.request.max_tokens  # what the provider charges
         self.reservation: Reservation | None = None
         self.adapter: ProviderAdapter = ADAPTERS[self.provider]
         self.opened: ProviderStream | AsyncProviderStream | None = None
         self.finished = False  # succeeded() or failed() ran: nothing left to record
+
+    # Estimates only a limiter, a budget or a partial bill needs: a plain call skips the count.
+    @functools.cached_property
+    def prompt_estimate(self) -> int:
+        return estimate_tokens(self.request.messages, system=self.request.system)
+
+    @functools.cached_property
+    def estimate(self) -> int:
+        """What the provider charges a request when it arrives: prompt + ``max_tokens``."""
+        return self.prompt_estimate + self.request.max_tokens
 
     def __enter__(self) -> _Call:
         return self
@@ -601,43 +609,46 @@ class _Call:
     ) -> None:
         error_class = type(error).__name__ if error is not None else None
         overspend = self.reservation.overspend if self.reservation is not None else None
-        fields: dict[str, Any] = {
-            "request_id": self.request_id,
-            "provider_request_id": provider_request_id,
-            "provider": self.provider,
-            "model": self.model,
-            "outcome": outcome,
-            "error_class": error_class,
-            "status": getattr(error, "status", None),
-            "input_tokens": input_tokens,
-            "output_tokens": output_tokens,
-            "cost_usd": round(cost, 8) if cost is not None else None,
-            "latency_s": round(latency, 6),
-            "time_to_first_token_s": (
-                round(self.first_token_at - self.started, 6)
-                if self.first_token_at is not None
-                else None
-            ),
-            "attempts": self.attempts,
-            "stream": self.stream,
-            "overspend_tokens": overspend.tokens if overspend else None,
-        }
-        failure = f" {error_class}" if error_class else ""
-        self.owner.logger.log(
-            logging.INFO if outcome == "ok" else logging.WARNING,
-            "llm call %s%s %s/%s in=%d out=%d latency=%.3fs attempts=%d id=%s provider_id=%s",
-            outcome,
-            failure,
-            self.provider,
-            self.model,
-            input_tokens,
-            output_tokens,
-            latency,
-            self.attempts,
-            self.request_id,
-            provider_request_id or "-",
-            extra=fields,
-        )
+        level = logging.INFO if outcome == "ok" else logging.WARNING
+        logger = self.owner.logger
+        if logger.isEnabledFor(level):  # nobody listening: skip building the record
+            fields: dict[str, Any] = {
+                "request_id": self.request_id,
+                "provider_request_id": provider_request_id,
+                "provider": self.provider,
+                "model": self.model,
+                "outcome": outcome,
+                "error_class": error_class,
+                "status": getattr(error, "status", None),
+                "input_tokens": input_tokens,
+                "output_tokens": output_tokens,
+                "cost_usd": round(cost, 8) if cost is not None else None,
+                "latency_s": round(latency, 6),
+                "time_to_first_token_s": (
+                    round(self.first_token_at - self.started, 6)
+                    if self.first_token_at is not None
+                    else None
+                ),
+                "attempts": self.attempts,
+                "stream": self.stream,
+                "overspend_tokens": overspend.tokens if overspend else None,
+            }
+            failure = f" {error_class}" if error_class else ""
+            logger.log(
+                level,
+                "llm call %s%s %s/%s in=%d out=%d latency=%.3fs attempts=%d id=%s provider_id=%s",
+                outcome,
+                failure,
+                self.provider,
+                self.model,
+                input_tokens,
+                output_tokens,
+                latency,
+                self.attempts,
+                self.request_id,
+                provider_request_id or "-",
+                extra=fields,
+            )
         if self.owner.usage_log is not None:
             self.owner.usage_log.record(
                 UsageRecord(

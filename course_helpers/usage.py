@@ -22,9 +22,9 @@ import html
 import json as jsonlib
 import logging
 import math
+import secrets
 import sqlite3
 import threading
-import uuid
 from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass, field, fields
 from datetime import UTC, datetime
@@ -77,7 +77,7 @@ logging.getLogger(LOGGER_NAME).addHandler(logging.NullHandler())
 
 def new_request_id() -> str:
     """A short random id for one call (12 hex digits), shown in logs and the usage log."""
-    return uuid.uuid4().hex[:12]
+    return secrets.token_hex(6)
 
 
 def get_logger() -> logging.Logger:
