@@ -56,18 +56,18 @@ generated: $(STAMP)
 	$(BIN)/python tools/build_notebooks.py --dir solutions --check
 	$(BIN)/python tools/make_exercises.py --check
 
+# The offline environment (course_helpers/offline_env.py, which the notebook builder and the
+# grader use too): simulated providers, no keys, no .env, no simulated latency, the course's
+# IPython profile. nbval compares every committed output under it, whoever's machine runs it.
+OFFLINE := $(BIN)/python -m course_helpers.offline_env --ipython-dir tools/ipython --
+
 unit: $(STAMP) $(NODE_STAMP)
 	$(BIN)/python -m pytest -q -n 2 tests
 	# every docstring example, offline (no key, no .env: they must not depend on the machine)
-	env -u OPENAI_API_KEY -u ANTHROPIC_API_KEY -u ANTHROPIC_AUTH_TOKEN COURSE_DOTENV=none \
-		$(BIN)/python -m pytest -q -p no:cacheprovider --doctest-modules course_helpers
+	$(OFFLINE) $(BIN)/python -m pytest -q -p no:cacheprovider --doctest-modules course_helpers
 
-# nbval compares every committed output; the environment makes the run offline, fast and
-# independent of the learner's own .env and keys.
-NBVAL_ENV := env -u OPENAI_API_KEY -u ANTHROPIC_API_KEY -u ANTHROPIC_AUTH_TOKEN COURSE_MODE=offline COURSE_DOTENV=none \
-	COURSE_FAKE_LATENCY=0 IPYTHONDIR=$(CURDIR)/tools/ipython MPLBACKEND=Agg
 notebooks: $(STAMP) $(NODE_STAMP)
-	$(NBVAL_ENV) $(BIN)/python -m pytest -q -p no:cacheprovider -n 2 --dist loadfile \
+	$(OFFLINE) $(BIN)/python -m pytest -q -p no:cacheprovider -n 2 --dist loadfile \
 	  --nbval --nbval-current-env --nbval-cell-timeout=120 \
 	  --nbval-sanitize-with tests/nbval_sanitize.cfg notebooks solutions
 

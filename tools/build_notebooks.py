@@ -36,18 +36,13 @@ import nbformat
 from jupytext.config import JupytextConfiguration
 from nbclient import NotebookClient
 
+from course_helpers.offline_env import offline_environment
+
 ROOT = Path(__file__).resolve().parent.parent
 SOURCES = ROOT / "sources"  # out of the learner's way: JupyterLab opens notebooks/
 OUTPUT = ROOT / "notebooks"
 FOLDERS = ("notebooks", "solutions")
-KERNEL_ENV = {
-    "COURSE_MODE": "offline",
-    "COURSE_DOTENV": "none",
-    "COURSE_FAKE_LATENCY": "0",
-    "MPLBACKEND": "Agg",
-    "IPYTHONDIR": str(ROOT / "tools" / "ipython"),
-}
-KEYS = ("OPENAI_API_KEY", "ANTHROPIC_API_KEY")
+IPYTHON_DIR = ROOT / "tools" / "ipython"  # the course's kernel profile, as nbval uses it
 # Cell metadata jupytext keeps only to write the source back byte for byte: not for the notebook.
 _LAYOUT_KEYS = ("lines_to_next_cell", "lines_to_end_of_cell_marker")
 
@@ -112,25 +107,14 @@ def build(name: str, *, execute: bool = True, folder: str = "notebooks", root: P
     notebook.metadata["language_info"] = {"name": "python"}
     for index, cell in enumerate(notebook.cells):
         cell["id"] = f"{name}-{index:03d}"
-    if execute:
-        saved = {key: os.environ.get(key) for key in (*KERNEL_ENV, *KEYS)}
-        for key in KEYS:  # the kernel must not see the developer's keys
-            os.environ.pop(key, None)
-        os.environ.update(KERNEL_ENV)
-        try:
-            NotebookClient(
-                notebook,
-                timeout=120,
-                kernel_name="python3",
-                record_timing=False,  # no per-cell timestamps: rebuilds diff where outputs do
-                resources={"metadata": {"path": str(output)}},
-            ).execute()
-        finally:
-            for key, value in saved.items():
-                if value is None:
-                    os.environ.pop(key, None)
-                else:
-                    os.environ[key] = value
+    if execute:  # offline, as nbval runs it: the developer's keys and .env never reach it
+        NotebookClient(
+            notebook,
+            timeout=120,
+            kernel_name="python3",
+            record_timing=False,  # no per-cell timestamps: rebuilds diff where outputs do
+            resources={"metadata": {"path": str(output)}},
+        ).execute(env=offline_environment(os.environ, ipython_dir=IPYTHON_DIR))
     merge_streams(notebook)
     target = output / f"{name}.ipynb"
     nbformat.write(notebook, target)

@@ -50,6 +50,7 @@ from course_helpers.grading.kernel import GradingKernelManager
 from course_helpers.grading.pids import ProcessCap
 from course_helpers.grading.pristine import PristineCopy, PristinePackage
 from course_helpers.grading.sandbox import ResourceLimits, Sandbox, limited_command, require_bwrap
+from course_helpers.offline_env import offline_environment
 
 __all__ = [
     "GRADE_MIME",
@@ -69,12 +70,9 @@ GRADING_TAG = "course-helpers-grader"
 # Environment variables never passed to a learner's kernel (keys, tokens, endpoints, settings).
 _DROPPED_PREFIXES = ("OPENAI_", "ANTHROPIC_", "COURSE_", "AZURE_OPENAI", "AWS_", "GOOGLE_")
 _DROPPED_MARKERS = ("API_KEY", "TOKEN", "SECRET", "PASSWORD")
-_KERNEL_SETTINGS = {
-    "COURSE_MODE": "offline",
-    "COURSE_DOTENV": "none",
-    "COURSE_FAKE_LATENCY": "0",
+# Added to the course's offline environment (``offline_env.py``), which every kernel starts from.
+_GRADING_SETTINGS = {
     "COURSE_GRADING": "1",
-    "MPLBACKEND": "Agg",
     "TQDM_DISABLE": "1",
     "PYTHONHASHSEED": "0",
     "PYDEVD_DISABLE_FILE_VALIDATION": "1",
@@ -173,9 +171,9 @@ def _dropped(name: str) -> bool:
 
 def kernel_environment(base: Mapping[str, str], ipython_dir: Path) -> dict[str, str]:
     """The kernel's environment: ``base`` without keys or course settings, forced offline."""
-    env = {name: value for name, value in base.items() if not _dropped(name)}
-    env.update(_KERNEL_SETTINGS)
-    env["IPYTHONDIR"] = str(ipython_dir)
+    kept = {name: value for name, value in base.items() if not _dropped(name)}
+    env = offline_environment(kept, ipython_dir=ipython_dir)
+    env.update(_GRADING_SETTINGS)
     return env
 
 
