@@ -11,6 +11,7 @@ import os
 import threading
 import time
 from collections.abc import Callable, Iterator
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 import pytest
@@ -47,6 +48,24 @@ def fake(request: pytest.FixtureRequest) -> Iterator[FakeProvider]:
     marker = request.node.get_closest_marker("fake")
     with FakeProvider(**(marker.kwargs if marker else {})) as provider:
         yield provider
+
+
+@pytest.fixture
+def isolated_setup(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[Path]:
+    """An empty working folder for ``setup()`` and the doctor; afterwards the fake ``setup()``
+    started is stopped, the environment changes it applied are undone and ``os.environ`` is as
+    it was. Use it with ``pytestmark = pytest.mark.usefixtures("isolated_setup")``."""
+    from course_helpers import keys, modes
+    from course_helpers.fake import respx_adapter
+
+    monkeypatch.chdir(tmp_path)
+    saved = dict(os.environ)
+    yield tmp_path
+    modes.teardown()
+    keys.restore_environ(os.environ)
+    os.environ.clear()
+    os.environ.update(saved)
+    assert respx_adapter.active() is None, "a FakeProvider was left running"
 
 
 @pytest.fixture

@@ -5,28 +5,20 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from importlib import metadata
 from pathlib import Path
 
 import pytest
+from support import ANTHROPIC_KEY, OPENAI_KEY
 
 from course_helpers import doctor
 from course_helpers.doctor import main, report
 from course_helpers.fake import FakeProvider
 
-OPENAI_KEY = "sk-proj-" + "AbCdEfGhIjKlMnOpQrStUvWxYzAbCdEfGhIjKlMn" + "wxyz"
-ANTHROPIC_KEY = "sk-ant-api03-" + "ZyXwVuTsRqPoNmLkJiHgFeDcBaZyXwVuTsRqPoNm" + "9876"
+pytestmark = pytest.mark.usefixtures("isolated_setup")
+
 REPO = Path(__file__).resolve().parents[1]
-
-
-@pytest.fixture(autouse=True)
-def _isolated(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[None]:
-    monkeypatch.chdir(tmp_path)
-    saved = dict(os.environ)
-    yield
-    os.environ.clear()
-    os.environ.update(saved)
 
 
 @pytest.fixture

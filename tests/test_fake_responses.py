@@ -404,3 +404,18 @@ def test_charge_is_the_input_estimate_plus_max_output_tokens() -> None:
     assert raw.headers["x-ratelimit-remaining-tokens"] == str(100_000 - input_tokens - 50)
     usage = raw.parse().usage
     assert usage is not None and usage.input_tokens == input_tokens
+
+
+def test_both_openai_dialects_word_an_unknown_role_alike(fake: FakeProvider) -> None:
+    bad = [{"role": "bot", "content": "Hi"}]
+    with pytest.raises(openai.BadRequestError) as chat:
+        client().chat.completions.create(model=MODEL, messages=bad)
+    with pytest.raises(openai.BadRequestError) as responses:
+        client().responses.create(model=MODEL, input=bad)
+    for info, roles in (
+        (chat, "'system', 'developer', 'user', 'assistant', 'tool', and 'function'"),
+        (responses, "'assistant', 'system', 'developer', and 'user'"),
+    ):
+        body = info.value.body
+        assert isinstance(body, dict)
+        assert body["message"] == f'Invalid value: "bot". Supported values are: {roles}.'

@@ -4,26 +4,15 @@ from __future__ import annotations
 
 import os
 import tracemalloc
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from support import ANTHROPIC_KEY, OPENAI_KEY
 
 from course_helpers import keys
 from course_helpers.keys import EnvScan, Secret, key_status, mask, scan_env
 
-OPENAI_KEY = "sk-proj-" + "AbCdEfGhIjKlMnOpQrStUvWxYzAbCdEfGhIjKlMn" + "wxyz"
-ANTHROPIC_KEY = "sk-ant-api03-" + "ZyXwVuTsRqPoNmLkJiHgFeDcBaZyXwVuTsRqPoNm" + "9876"
-
-
-@pytest.fixture(autouse=True)
-def _isolated(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[None]:
-    monkeypatch.chdir(tmp_path)
-    saved = dict(os.environ)
-    yield
-    keys.restore_environ(os.environ)
-    os.environ.clear()
-    os.environ.update(saved)
+pytestmark = pytest.mark.usefixtures("isolated_setup")
 
 
 def write(path: Path, text: str) -> Path:

@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
+from support import ANTHROPIC_KEY, OPENAI_KEY
+
 from course_helpers import errors, keys, redaction
 from course_helpers.redaction import Secret, mask, redact
-
-OPENAI_KEY = "sk-proj-" + "AbCdEfGhIjKlMnOpQrStUvWxYzAbCdEfGhIjKlMn" + "wxyz"
-ANTHROPIC_KEY = "sk-ant-api03-" + "ZyXwVuTsRqPoNmLkJiHgFeDcBaZyXwVuTsRqPoNm" + "9876"
 
 
 def test_errors_and_keys_use_the_one_rule() -> None:

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import os
 import re
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from anthropic import Anthropic
 from openai import OpenAI
+from support import ANTHROPIC_KEY, OPENAI_KEY
 
 from course_helpers import __version__, keys, modes
 from course_helpers.doctor import report
@@ -17,20 +17,7 @@ from course_helpers.fake import FakeProvider, respx_adapter
 from course_helpers.keys import OFFLINE_KEYS, MissingKeyError
 from course_helpers.modes import Setup, setup
 
-OPENAI_KEY = "sk-proj-" + "AbCdEfGhIjKlMnOpQrStUvWxYzAbCdEfGhIjKlMn" + "wxyz"
-ANTHROPIC_KEY = "sk-ant-api03-" + "ZyXwVuTsRqPoNmLkJiHgFeDcBaZyXwVuTsRqPoNm" + "9876"
-
-
-@pytest.fixture(autouse=True)
-def _isolated(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[None]:
-    """Run in an empty directory; stop setup()'s fake and restore os.environ afterwards."""
-    monkeypatch.chdir(tmp_path)
-    saved = dict(os.environ)
-    yield
-    modes.teardown()
-    os.environ.clear()
-    os.environ.update(saved)
-    assert respx_adapter.active() is None, "a FakeProvider was left running"
+pytestmark = pytest.mark.usefixtures("isolated_setup")
 
 
 def write_env(directory: Path, text: str, name: str = ".env") -> Path:

@@ -7,32 +7,19 @@ Anthropic's SDK takes a credential from ``ANTHROPIC_API_KEY`` or, when that is e
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from anthropic import Anthropic
+from support import ANTHROPIC_KEY, ANTHROPIC_TOKEN, OPENAI_KEY
 
 from course_helpers import modes, setup
 from course_helpers.doctor import report
-from course_helpers.fake import FakeProvider, respx_adapter
+from course_helpers.fake import FakeProvider
 from course_helpers.keys import OFFLINE_KEYS, key_status, scan_env
 from course_helpers.node_magic import node_environ
 
-OPENAI_KEY = "sk-proj-" + "AbCdEfGhIjKlMnOpQrStUvWxYzAbCdEfGhIjKlMn" + "wxyz"
-ANTHROPIC_KEY = "sk-ant-api03-" + "ZyXwVuTsRqPoNmLkJiHgFeDcBaZyXwVuTsRqPoNm" + "9876"
-ANTHROPIC_TOKEN = "sk-ant-oat01-" + "QwErTyUiOpAsDfGhJkLzXcVbNmQwErTyUiOpAsDf" + "5432"
-
-
-@pytest.fixture(autouse=True)
-def _isolated(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[None]:
-    monkeypatch.chdir(tmp_path)
-    saved = dict(os.environ)
-    yield
-    modes.teardown()
-    os.environ.clear()
-    os.environ.update(saved)
-    assert respx_adapter.active() is None, "a FakeProvider was left running"
+pytestmark = pytest.mark.usefixtures("isolated_setup")
 
 
 def test_an_auth_token_in_env_makes_anthropic_live(tmp_path: Path) -> None:

@@ -4,29 +4,17 @@ put in os.environ) and takes exactly that back: course.undo(), or the end of a `
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from openai import OpenAI
+from support import OPENAI_KEY
 
 from course_helpers import keys, modes, setup
 from course_helpers.fake import respx_adapter
 from course_helpers.keys import OFFLINE_KEYS
 
-OPENAI_KEY = "sk-proj-" + "AbCdEfGhIjKlMnOpQrStUvWxYzAbCdEfGhIjKlMn" + "wxyz"
-
-
-@pytest.fixture(autouse=True)
-def _isolated(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[None]:
-    monkeypatch.chdir(tmp_path)
-    saved = dict(os.environ)
-    yield
-    modes.teardown()
-    keys.restore_environ(os.environ)
-    os.environ.clear()
-    os.environ.update(saved)
-    assert respx_adapter.active() is None, "a FakeProvider was left running"
+pytestmark = pytest.mark.usefixtures("isolated_setup")
 
 
 def ask_openai() -> str:

@@ -178,6 +178,16 @@ def _authenticate(reply: _Reply, request: FakeRequest) -> Outcome | None:
 
 
 # ---------------------------------------------------------------------------- validation
+def _invalid_value(value: Any, supported: tuple[str, ...], param: str) -> tuple[str, str, str]:
+    """OpenAI's 400 for a value outside a fixed set (a role), as both of its dialects word it."""
+    listed = ", ".join(f"'{v}'" for v in supported[:-1]) + f", and '{supported[-1]}'"
+    return (
+        f"Invalid value: {json.dumps(value)}. Supported values are: {listed}.",
+        param,
+        "invalid_value",
+    )
+
+
 def _json_type(value: Any) -> str:
     if value is None:
         return "null"
@@ -256,12 +266,7 @@ def _check_messages(messages: Any) -> tuple[str, str, str | None] | None:
             )
         role = message.get("role")
         if role not in ROLES:
-            supported = ", ".join(f"'{r}'" for r in ROLES[:-1]) + f", and '{ROLES[-1]}'"
-            return (
-                f"Invalid value: {json.dumps(role)}. Supported values are: {supported}.",
-                f"messages[{index}].role",
-                "invalid_value",
-            )
+            return _invalid_value(role, ROLES, f"messages[{index}].role")
         content = message.get("content")
         if content is not None and not isinstance(content, str | list):
             return (

@@ -28,6 +28,7 @@ from course_helpers.fake.openai import (
     _authenticate,
     _check_number,
     _fault_error,
+    _invalid_value,
     _is_reasoning,
     _json_type,
     _model_not_found,
@@ -214,12 +215,7 @@ def _input_messages(value: Any) -> list[dict[str, Any]] | Problem:
             return _not_simulated(f"{where}.type", feature)
         role = item.get("role")
         if role not in _ROLES:
-            supported = ", ".join(f"'{r}'" for r in _ROLES[:-1]) + f", and '{_ROLES[-1]}'"
-            return (
-                f"Invalid value: {json.dumps(role)}. Supported values are: {supported}.",
-                f"{where}.role",
-                "invalid_value",
-            )
+            return _invalid_value(role, _ROLES, f"{where}.role")
         content = item.get("content")
         if content is None:
             return (
