@@ -25,6 +25,7 @@ from urllib.parse import urlsplit, urlunsplit
 
 from course_helpers import keys
 from course_helpers.catalog import default_model
+from course_helpers.env_changes import EnvChanges
 from course_helpers.errors import (
     AuthenticationError,
     ConnectionFailedError,
@@ -38,7 +39,7 @@ from course_helpers.errors import (
     classify,
 )
 from course_helpers.keys import MissingKeyError, Secret
-from course_helpers.modes import ProviderSetup, plan
+from course_helpers.modes import ProviderSetup, changes_in_effect, plan
 from course_helpers.provider_record import PROVIDER_RECORDS, PROVIDERS, ProviderName
 
 __all__ = ["DoctorReport", "main", "report"]
@@ -102,13 +103,16 @@ def report(
     lines = ["course_helpers doctor — paste this whole report into your question (keys are masked)"]
     lines.append("")
     lines += _environment_lines(problems, hints)
-    lines += _location_lines(scan, env)
+    # What setup() put in the environment stands for the .env it read: every line looks
+    # through it, so an edited .env shows as the next setup() will see it.
+    changes = changes_in_effect()
+    lines += _location_lines(scan, env, changes)
 
     try:
-        decided, statuses = plan(None, scan, env)
+        decided, statuses = plan(None, scan, env, changes)
     except (ValueError, MissingKeyError) as exc:
         problems.append(str(exc))
-        decided, statuses = plan("auto", scan, env)
+        decided, statuses = plan("auto", scan, env, changes)
     for found in scan.problems:
         (problems if found.level == "warning" else hints).append(str(found))
     for status in statuses.values():
@@ -128,7 +132,7 @@ def report(
         if not network:
             lines.append(f"{'':<{_WIDTH}} check: skipped (--no-network)")
             continue
-        base_url = keys.setting(record.base_url_variable, scan, env) or None
+        base_url = keys.setting(record.base_url_variable, scan, env, changes) or None
         credential = _Credential(statuses[name].variable, secret)
         ok, summary = _reach(entry, credential, base_url, timeout, clock)
         lines.append(f"{'':<{_WIDTH}} check: {summary}")
@@ -218,7 +222,7 @@ def _supported(installed: str, lowest: tuple[int, ...], major: int) -> bool:
     return lowest <= version and version[:1] < (major,)
 
 
-def _location_lines(scan: keys.EnvScan, env: Mapping[str, str]) -> list[str]:
+def _location_lines(scan: keys.EnvScan, env: Mapping[str, str], changes: EnvChanges) -> list[str]:
     if scan.path is not None:
         found = str(scan.path)
     else:
@@ -230,12 +234,12 @@ def _location_lines(scan: keys.EnvScan, env: Mapping[str, str]) -> list[str]:
         "COURSE_MODE_ANTHROPIC",
         "COURSE_FAKE_LATENCY",
     ):
-        value = keys.setting(name, scan, env)
+        value = keys.setting(name, scan, env, changes)
         if value is not None:
             settings.append(f"{name}={value}")
     base_urls = [record.base_url_variable for record in PROVIDER_RECORDS.values()]
     for name in (*base_urls, *_NETWORK_SETTINGS):
-        value = keys.setting(name, scan, env)
+        value = keys.setting(name, scan, env, changes)
         if value:
             settings.append(f"{name}={_without_credentials(value)}")
     return [

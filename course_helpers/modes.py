@@ -46,7 +46,16 @@ from course_helpers.provider_record import PROVIDER_RECORDS, PROVIDERS, Provider
 if TYPE_CHECKING:
     from course_helpers.fake import FakeProvider
 
-__all__ = ["MissingKeyError", "ProviderSetup", "Setup", "current", "plan", "setup", "teardown"]
+__all__ = [
+    "MissingKeyError",
+    "ProviderSetup",
+    "Setup",
+    "changes_in_effect",
+    "current",
+    "plan",
+    "setup",
+    "teardown",
+]
 
 Mode = Literal["live", "offline"]
 _MODES: dict[str, str] = {
@@ -213,7 +222,7 @@ def teardown() -> None:
         _active.undo()
 
 
-def _changes_in_effect() -> EnvChanges:
+def changes_in_effect() -> EnvChanges:
     """What the ``Setup`` in effect put in ``os.environ``: a re-run looks through it."""
     return _active.changes if _active is not None else EnvChanges()
 
@@ -229,7 +238,7 @@ def plan(
     ``changes`` are looked through (default: those of the ``Setup`` in effect), so a re-run sees
     an edited ``.env`` rather than the values the last run loaded from it.
     """
-    changes = _changes_in_effect() if changes is None else changes
+    changes = changes_in_effect() if changes is None else changes
     statuses = {name: keys.key_status(name, scan, environ, changes) for name in PROVIDERS}
     requested = _requested(mode, scan, environ, changes)
     decided: dict[str, ProviderSetup] = {}
@@ -273,7 +282,7 @@ def own_endpoint(
 ) -> str | None:
     """The base URL the learner set for ``provider``, unless it is the provider's own host."""
     record = PROVIDER_RECORDS[provider]
-    changes = _changes_in_effect() if changes is None else changes
+    changes = changes_in_effect() if changes is None else changes
     url = (keys.setting(record.base_url_variable, scan, environ, changes) or "").strip()
     if not url:
         return None

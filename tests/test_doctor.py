@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from support import ANTHROPIC_KEY, OPENAI_KEY
 
-from course_helpers import doctor
+from course_helpers import doctor, setup
 from course_helpers.doctor import main, report
 from course_helpers.fake import FakeProvider
 
@@ -253,3 +253,15 @@ def test_python_dash_m(tmp_path: Path) -> None:
     assert done.stdout.startswith("course_helpers doctor")
     assert "looks like an OpenAI key" in done.stdout
     assert OPENAI_KEY[8:-4] not in done.stdout + done.stderr
+
+
+def test_settings_show_the_edited_env_file_after_setup_applied_it(tmp_path: Path) -> None:
+    env = tmp_path / ".env"
+    env.write_text(f"OPENAI_API_KEY={OPENAI_KEY}\nOPENAI_BASE_URL=http://localhost:8787/v1\n")
+    with setup(mode={"openai": "live", "anthropic": "offline"}):
+        assert os.environ["OPENAI_BASE_URL"] == "http://localhost:8787/v1"  # applied
+        env.write_text(f"OPENAI_API_KEY={OPENAI_KEY}\nOPENAI_BASE_URL=http://localhost:9999/v1\n")
+        text = report(network=False).text
+    settings = next(line for line in text.splitlines() if line.startswith("Settings"))
+    assert "OPENAI_BASE_URL=http://localhost:9999/v1" in settings  # what a re-run of setup() sees
+    assert "at your endpoint http://localhost:9999/v1" in text  # and the provider line agrees
