@@ -132,17 +132,18 @@ def test_other_hosts_are_not_answered(url: str) -> None:
 
 # --- bodies -----------------------------------------------------------------------------------
 def test_a_form_encoded_body_is_refused(fake: FakeProvider) -> None:
-    response = httpx2.post(
-        "https://api.openai.com/v1/chat/completions",
-        data={"model": REASONING, "messages": "hi"},
-        headers={"Authorization": f"Bearer {OPENAI_KEY}"},
-    )
-    assert response.status_code == 400
-    error = response.json()["error"]
-    assert error["code"] == "unsupported_content_type"
-    assert error["message"].startswith(
-        "Unsupported content type: 'application/x-www-form-urlencoded'."
-    )
+    for path in ("chat/completions", "responses"):  # both OpenAI dialects
+        response = httpx2.post(
+            f"https://api.openai.com/v1/{path}",
+            data={"model": REASONING, "messages": "hi"},
+            headers={"Authorization": f"Bearer {OPENAI_KEY}"},
+        )
+        assert response.status_code == 400, path
+        error = response.json()["error"]
+        assert error["code"] == "unsupported_content_type"
+        assert error["message"].startswith(
+            "Unsupported content type: 'application/x-www-form-urlencoded'."
+        )
     response = httpx2.post(
         "https://api.anthropic.com/v1/messages",
         data={"model": "claude-haiku-4-5"},

@@ -182,34 +182,32 @@ def check_same_day(budget_class: BudgetClass) -> None:
         _can(budget, 1, False, f"100 of 100 spent at {_show(morning)}, now {_show(late)}")
 
 
-def check_same_day_of_month(budget_class: BudgetClass) -> None:
-    first = datetime(2026, 1, 15, 10, 0)
-    budget, clock = _budget(budget_class, 100, 10_000, first)
+def _fresh_again(
+    budget_class: BudgetClass, period: str, first: datetime, later: datetime, why: str
+) -> None:
+    """The whole ``period`` limit (100) spent at ``first`` is free again at ``later``."""
+    daily, monthly = (100, 10_000) if period == "daily" else (1000, 100)
+    budget, clock = _budget(budget_class, daily, monthly, first)
     budget.spend(100)
-    later = datetime(2026, 2, 15, 10, 0)
     clock.moment = later
     _can(
         budget,
         100,
         True,
-        f"100 of a daily 100 spent on {_show(first)}, no call since, now {_show(later)} "
-        "(a month later, the same day of the month: a new day)",
+        f"100 of a {period} 100 spent on {_show(first)}, no call since, now {_show(later)} ({why})",
     )
+
+
+def check_same_day_of_month(budget_class: BudgetClass) -> None:
+    first, later = datetime(2026, 1, 15, 10, 0), datetime(2026, 2, 15, 10, 0)
+    why = "a month later, the same day of the month: a new day"
+    _fresh_again(budget_class, "daily", first, later, why)
 
 
 def check_same_date_next_year(budget_class: BudgetClass) -> None:
-    first = datetime(2026, 3, 10, 10, 0)
-    budget, clock = _budget(budget_class, 100, 10_000, first)
-    budget.spend(100)
-    later = datetime(2027, 3, 10, 10, 0)
-    clock.moment = later
-    _can(
-        budget,
-        100,
-        True,
-        f"100 of a daily 100 spent on {_show(first)}, no call since, now {_show(later)} "
-        "(the same day and month of another year: a new day)",
-    )
+    first, later = datetime(2026, 3, 10, 10, 0), datetime(2027, 3, 10, 10, 0)
+    why = "the same day and month of another year: a new day"
+    _fresh_again(budget_class, "daily", first, later, why)
 
 
 def check_first_of_month(budget_class: BudgetClass) -> None:
@@ -236,18 +234,8 @@ def check_first_of_month(budget_class: BudgetClass) -> None:
 
 
 def check_new_year(budget_class: BudgetClass) -> None:
-    first = datetime(2026, 1, 10, 8, 0)
-    budget, clock = _budget(budget_class, 1000, 100, first)
-    budget.spend(100)
-    later = datetime(2027, 1, 10, 8, 0)
-    clock.moment = later
-    _can(
-        budget,
-        100,
-        True,
-        f"100 of a monthly 100 spent on {_show(first)}, no call since, now {_show(later)} "
-        "(January again, but of another year)",
-    )
+    first, later = datetime(2026, 1, 10, 8, 0), datetime(2027, 1, 10, 8, 0)
+    _fresh_again(budget_class, "monthly", first, later, "January again, but of another year")
 
 
 def check_race(budget_class: BudgetClass) -> None:

@@ -424,9 +424,8 @@ def _validate(body: dict[str, Any]) -> tuple[str, str | None, str | None] | None
     return None
 
 
-# ---------------------------------------------------------------------------- chat completions
-def _chat(fake: FakeProvider, request: FakeRequest) -> Outcome:
-    reply = _Reply(fake)
+def _json_body(reply: _Reply, request: FakeRequest) -> dict[str, Any] | Outcome:
+    """The request's JSON object, or the 401/400 OpenAI answers first (both of its dialects)."""
     refused = _authenticate(reply, request)
     if refused:
         return refused
@@ -447,6 +446,15 @@ def _chat(fake: FakeProvider, request: FakeRequest) -> Outcome:
             "aren't using your HTTP library correctly. The OpenAI API expects a JSON payload, "
             "but what was sent was not valid JSON.)",
         )
+    return body
+
+
+# ---------------------------------------------------------------------------- chat completions
+def _chat(fake: FakeProvider, request: FakeRequest) -> Outcome:
+    reply = _Reply(fake)
+    body = _json_body(reply, request)
+    if isinstance(body, Outcome):
+        return body
     problem = _validate(body)
     model = body.get("model") if isinstance(body.get("model"), str) else None
     if problem:

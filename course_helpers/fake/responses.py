@@ -30,6 +30,7 @@ from course_helpers.fake.openai import (
     _fault_error,
     _invalid_value,
     _is_reasoning,
+    _json_body,
     _json_type,
     _model_not_found,
     _rate_limited,
@@ -54,7 +55,6 @@ from course_helpers.fake.wire import (
     content_text,
     json_response,
     last_user_text,
-    parse_json_object,
     resolve_model,
 )
 from course_helpers.tokens import estimate_tokens, split_tokens
@@ -292,17 +292,9 @@ def _check_request(body: dict[str, Any]) -> Problem | None:
 # ---------------------------------------------------------------------------- create
 def _create(fake: FakeProvider, request: FakeRequest) -> Outcome:
     reply = _Reply(fake)
-    refused = _authenticate(reply, request)
-    if refused:
-        return refused
-    body = parse_json_object(request)
-    if body is None:
-        return reply.error(
-            400,
-            "We could not parse the JSON body of your request. (HINT: This likely means you "
-            "aren't using your HTTP library correctly. The OpenAI API expects a JSON payload, "
-            "but what was sent was not valid JSON.)",
-        )
+    body = _json_body(reply, request)
+    if isinstance(body, Outcome):
+        return body
     model = body.get("model") if isinstance(body.get("model"), str) else None
     problem = _check_request(body)
     messages = _input_messages(body.get("input")) if problem is None else problem
