@@ -30,6 +30,7 @@ with open(sys.argv[1], "w") as procs:
 os.execv(sys.argv[2], sys.argv[2:])
 """
 _REMOVE_WAIT = 5.0
+_PREFIX = "course-grader-"  # then the grader's pid: a cgroup whose grader is gone is an orphan
 
 
 def _hierarchy() -> Path | None:
@@ -44,6 +45,38 @@ def _hierarchy() -> Path | None:
             if "pids" in controls.read_text().split():
                 return base
     return None
+
+
+def _grader_pid(name: str) -> int | None:
+    """The pid in ``course-grader-<pid>-<hex>``; ``None`` for an older name without one."""
+    pid, _, rest = name.removeprefix(_PREFIX).partition("-")
+    return int(pid) if pid.isdigit() and rest else None
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # someone else's process: alive
+        return True
+    return True
+
+
+def _remove_orphans(base: Path) -> None:
+    """Remove the empty cgroups of graders that died without cleaning up (SIGKILL, a crash).
+
+    Their kernels died with them (bubblewrap's ``--die-with-parent``); the folders stay, one
+    per kernel, until reboot. A cgroup whose grader's pid is alive, or that still holds a
+    process, is left alone; so is one of an older name without a pid, until it is empty.
+    """
+    for path in base.glob(f"{_PREFIX}*"):
+        pid = _grader_pid(path.name)
+        if pid is not None and _alive(pid):
+            continue
+        with contextlib.suppress(OSError):
+            if not (path / "cgroup.procs").read_text().split():
+                path.rmdir()
 
 
 @dataclass(frozen=True)
@@ -61,7 +94,8 @@ class ProcessCap:
         base = _hierarchy()
         if base is None:
             return None
-        path = base / f"course-grader-{secrets.token_hex(8)}"
+        _remove_orphans(base)
+        path = base / f"{_PREFIX}{os.getpid()}-{secrets.token_hex(8)}"
         try:
             path.mkdir()
             (path / "pids.max").write_text(str(limit))
