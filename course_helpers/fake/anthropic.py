@@ -13,29 +13,31 @@ is ``enforced_spend_limit_reached`` (the SDK raises ``EnforcedSpendLimitReachedE
 from __future__ import annotations
 
 import json
-import math
 import re
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Unpack
 
 from course_helpers.catalog import ModelInfo, RetiredModel, list_models
 from course_helpers.fake.completion import Completion, shape_answer
 from course_helpers.fake.endpoints import ANTHROPIC_MAX_BODY_BYTES
-from course_helpers.fake.exchange import Chunk, Ending, FakeRequest, FakeResponse
-from course_helpers.fake.faults import Fault, cut_body, stalled, stream_cutoff
+from course_helpers.fake.exchange import Chunk, Ending, FakeRequest
+from course_helpers.fake.faults import Fault, stalled, stream_cutoff
 from course_helpers.fake.limits import BucketState, Charge, anthropic_headers, key_id
 from course_helpers.fake.tools import Plan, plan_messages
 from course_helpers.fake.unsupported import anthropic_problem, endpoint_feature, needs_live_key
 from course_helpers.fake.wire import (
     SSE_CONTENT_TYPE,
     Outcome,
+    OutcomeOptions,
     Reply,
+    Route,
     content_text,
-    json_response,
     last_user_text,
     parse_json_object,
     resolve_model,
+    retry_headers,
+    route,
     sse_event,
 )
 from course_helpers.tokens import estimate_tokens, split_tokens
@@ -105,33 +107,22 @@ class _Reply(Reply):
         message: str,
         type_: str = "invalid_request_error",
         *,
-        model: str | None = None,
-        fault: str | None = None,
-        extra: dict[str, str] | None = None,
-        states: dict[str, BucketState] | None = None,
         details: dict[str, Any] | None = None,
+        **options: Unpack[OutcomeOptions],
     ) -> Outcome:
         error: dict[str, Any] = {"type": type_, "message": message}
         if details is not None:
             error["details"] = details
         body = {"type": "error", "error": error, "request_id": self.request_id}
-        return self.outcome(status, body, model=model, fault=fault, extra=extra, states=states)
+        return self.outcome(status, body, **options)
 
 
 def handle(fake: FakeProvider, request: FakeRequest) -> Outcome | None:
-    """Answer an Anthropic request, or ``None`` for a path Anthropic does not serve."""
-    path = request.path.rstrip("/")
-    method = request.method.upper()
-    if path.endswith("/messages/count_tokens"):
-        return _count(fake, request) if method == "POST" else not_found(fake, request)
-    if path.endswith("/messages"):
-        return _messages(fake, request) if method == "POST" else not_found(fake, request)
-    if path.endswith("/models"):
-        return _models(fake, request, None) if method == "GET" else not_found(fake, request)
-    match = _MODEL_PATH.search(path)
-    if match:
-        return _models(fake, request, match[1]) if method == "GET" else not_found(fake, request)
-    return None
+    """Answer an Anthropic request, or ``None`` for a path Anthropic does not serve.
+
+    The endpoints are ``_ROUTES``, at the end of the module (after their handlers).
+    """
+    return route(fake, request, _ROUTES, not_found)
 
 
 def not_found(fake: FakeProvider, request: FakeRequest) -> Outcome:
@@ -367,10 +358,8 @@ def _messages(fake: FakeProvider, request: FakeRequest) -> Outcome:
         "input_tokens": input_tokens,
         "output_tokens": max_tokens,
     }
-    charge = fake.rate_limits["anthropic"].charge(reply.key or "", costs)
+    charge = reply.charge(costs, fault)
     if not charge.allowed:
-        if fault is not None:
-            fake.give_back(fault)
         return _rate_limited(reply, charge, model)
 
     system_text = content_text(system) if system is not None else None
@@ -396,7 +385,6 @@ def _messages(fake: FakeProvider, request: FakeRequest) -> Outcome:
         "service_tier": "standard",
     }
     headers = reply.headers(dict(charge.states))
-    label = fault.label if fault else None
     content_type = SSE_CONTENT_TYPE if streaming else "application/json"
     if fault is not None and fault.before_headers:
         return stalled(
@@ -414,15 +402,16 @@ def _messages(fake: FakeProvider, request: FakeRequest) -> Outcome:
         "usage": usage,
     }
     if streaming:
-        chunks, ending = _stream(fake, message, completion, reply.request_id, fault, tool)
-        headers.update({"content-type": content_type, "cache-control": "no-cache"})
-        response = FakeResponse(200, headers, chunks, ending)
-        return Outcome(response, reply.request_id, 200, True, model, usage, label)
-    latency = fake.ttft + len(completion.pieces) * fake.token_delay
-    response = json_response(200, message, headers, delay=latency)
-    if fault is not None:  # a hang or drop half-way through the body
-        cut_body(response, fault, latency)
-    return Outcome(response, reply.request_id, 200, False, model, usage, label)
+        return reply.streamed(
+            headers,
+            _stream(fake, message, completion, reply.request_id, fault, tool),
+            model=model,
+            usage=usage,
+            fault=fault,
+            extra={"cache-control": "no-cache"},
+        )
+    pieces = len(completion.pieces)
+    return reply.answered(message, headers, pieces=pieces, model=model, usage=usage, fault=fault)
 
 
 def _planned(
@@ -595,10 +584,7 @@ def _rate_limited(reply: _Reply, charge: Charge, model: str) -> Outcome:
     name = charge.exceeded or "tokens"
     state = charge.states[name]
     message = _rate_message(name, state.limit, reply.fake.period)
-    extra: dict[str, str] = {}
-    if not math.isinf(charge.wait):
-        wait_ms = max(1, math.ceil(charge.wait * 1000))
-        extra = {"retry-after": str(math.ceil(wait_ms / 1000)), "retry-after-ms": str(wait_ms)}
+    extra = retry_headers(charge.wait)
     return reply.error(
         429, message, "rate_limit_error", model=model, extra=extra, states=dict(charge.states)
     )
@@ -611,8 +597,7 @@ def _count(fake: FakeProvider, request: FakeRequest) -> Outcome:
         return admitted
     body, reply = admitted.body, admitted.reply
     tokens = estimate_tokens(body["messages"], system=body.get("system"))
-    response = json_response(200, {"input_tokens": tokens}, reply.headers())
-    return Outcome(response, reply.request_id, 200, model=admitted.model)
+    return reply.outcome(200, {"input_tokens": tokens}, model=admitted.model)
 
 
 # ---------------------------------------------------------------------------- models
@@ -640,7 +625,7 @@ def _model_object(info: ModelInfo, model_id: str | None = None) -> dict[str, Any
     }
 
 
-def _models(fake: FakeProvider, request: FakeRequest, model_id: str | None) -> Outcome:
+def _models(fake: FakeProvider, request: FakeRequest, model_id: str | None = None) -> Outcome:
     reply = _Reply(fake)
     refused = _authenticate(reply, request)
     if refused:
@@ -649,8 +634,7 @@ def _models(fake: FakeProvider, request: FakeRequest, model_id: str | None) -> O
         info = resolve_model(model_id, "anthropic")
         if not isinstance(info, ModelInfo):
             return _model_not_found(reply, model_id, info)
-        response = json_response(200, _model_object(info, model_id), reply.headers())
-        return Outcome(response, reply.request_id, 200)
+        return reply.outcome(200, _model_object(info, model_id))
     models = sorted(list_models("anthropic"), key=lambda m: (-m.created, m.id))
     ids = [m.id for m in models]
     try:
@@ -673,5 +657,13 @@ def _models(fake: FakeProvider, request: FakeRequest, model_id: str | None) -> O
         "first_id": page[0].id if page else None,
         "last_id": page[-1].id if page else None,
     }
-    response = json_response(200, payload, reply.headers())
-    return Outcome(response, reply.request_id, 200)
+    return reply.outcome(200, payload)
+
+
+# ---------------------------------------------------------------------------- routes
+_ROUTES = (
+    Route(re.compile(r"/messages/count_tokens\Z"), ("POST",), _count),
+    Route(re.compile(r"/messages\Z"), ("POST",), _messages),
+    Route(re.compile(r"/models\Z"), ("GET",), _models),
+    Route(_MODEL_PATH, ("GET",), _models),
+)

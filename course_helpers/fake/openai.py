@@ -16,12 +16,12 @@ import math
 import re
 import string
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Unpack
 
 from course_helpers.catalog import ModelInfo, RetiredModel, list_models
 from course_helpers.fake.completion import Completion, shape_answer
-from course_helpers.fake.exchange import Chunk, Ending, FakeRequest, FakeResponse
-from course_helpers.fake.faults import Fault, cut_body, stalled, stream_cutoff
+from course_helpers.fake.exchange import Chunk, Ending, FakeRequest
+from course_helpers.fake.faults import Fault, stalled, stream_cutoff
 from course_helpers.fake.limits import BucketState, Charge, go_duration, key_id, openai_headers
 from course_helpers.fake.tools import Plan, as_json_object, plan_chat
 from course_helpers.fake.unsupported import (
@@ -34,12 +34,15 @@ from course_helpers.fake.wire import (
     DEFAULT_CHARGED_MAX_TOKENS,
     SSE_CONTENT_TYPE,
     Outcome,
+    OutcomeOptions,
     Reply,
+    Route,
     content_text,
-    json_response,
     last_user_text,
     parse_json_object,
     resolve_model,
+    retry_headers,
+    route,
     sse_data,
 )
 from course_helpers.tokens import estimate_tokens, split_tokens
@@ -121,28 +124,18 @@ class _Reply(Reply):
         type_: str = "invalid_request_error",
         param: str | None = None,
         code: str | None = None,
-        *,
-        model: str | None = None,
-        fault: str | None = None,
-        extra: dict[str, str] | None = None,
-        states: dict[str, BucketState] | None = None,
+        **options: Unpack[OutcomeOptions],
     ) -> Outcome:
         body = {"error": {"message": message, "type": type_, "param": param, "code": code}}
-        return self.outcome(status, body, model=model, fault=fault, extra=extra, states=states)
+        return self.outcome(status, body, **options)
 
 
 def handle(fake: FakeProvider, request: FakeRequest) -> Outcome | None:
-    """Answer an OpenAI request, or ``None`` for a path OpenAI does not serve."""
-    path = request.path.rstrip("/")
-    method = request.method.upper()
-    if path.endswith("/chat/completions"):
-        return _chat(fake, request) if method == "POST" else not_found(fake, request)
-    if path.endswith("/models"):
-        return _models(fake, request, None) if method == "GET" else not_found(fake, request)
-    match = _MODEL_PATH.search(path)
-    if match:
-        return _models(fake, request, match[1]) if method == "GET" else not_found(fake, request)
-    return None
+    """Answer an OpenAI request, or ``None`` for a path OpenAI does not serve.
+
+    The endpoints are ``_ROUTES``, at the end of the module (after their handlers).
+    """
+    return route(fake, request, _ROUTES, not_found)
 
 
 def not_found(fake: FakeProvider, request: FakeRequest) -> Outcome:
@@ -488,10 +481,8 @@ def _chat(fake: FakeProvider, request: FakeRequest) -> Outcome:
     if fault is not None and fault.is_error_reply:
         return _fault_error(reply, fault, model, info, prompt_tokens)
     charged = prompt_tokens + (max_out if max_out is not None else DEFAULT_CHARGED_MAX_TOKENS) * n
-    charge = fake.rate_limits["openai"].charge(reply.key or "", {"requests": 1, "tokens": charged})
+    charge = reply.charge({"requests": 1, "tokens": charged}, fault)
     if not charge.allowed:
-        if fault is not None:
-            fake.give_back(fault)
         return _rate_limited(reply, charge, model)
 
     stop = body.get("stop")
@@ -513,10 +504,7 @@ def _chat(fake: FakeProvider, request: FakeRequest) -> Outcome:
     call = _tool_call(fake, plan)
     completion_tokens = sum(len(c.pieces) for c in completions)
     usage = _usage(prompt_tokens, completion_tokens)
-    longest = max(len(c.pieces) for c in completions)
-    latency = fake.ttft + longest * fake.token_delay
     headers = reply.headers(dict(charge.states), processing=fake.ttft)
-    label = fault.label if fault else None
     if fault is not None and fault.before_headers:
         content_type = _content_type(streaming)
         return stalled(
@@ -534,10 +522,8 @@ def _chat(fake: FakeProvider, request: FakeRequest) -> Outcome:
         options = body.get("stream_options") or {}
         include_usage = bool(isinstance(options, dict) and options.get("include_usage"))
         shown_usage = usage if include_usage else None
-        chunks, ending = _stream(fake, base, completions, shown_usage, fault, call)
-        headers["content-type"] = _content_type(True)
-        response = FakeResponse(200, headers, chunks, ending)
-        return Outcome(response, reply.request_id, 200, True, model, usage, label)
+        stream = _stream(fake, base, completions, shown_usage, fault, call)
+        return reply.streamed(headers, stream, model=model, usage=usage, fault=fault)
 
     payload = {
         **base,
@@ -553,10 +539,8 @@ def _chat(fake: FakeProvider, request: FakeRequest) -> Outcome:
         ],
         "usage": usage,
     }
-    response = json_response(200, payload, headers, delay=latency)
-    if fault is not None:  # a hang or drop half-way through the body
-        cut_body(response, fault, latency)
-    return Outcome(response, reply.request_id, 200, False, model, usage, label)
+    longest = max(len(c.pieces) for c in completions)
+    return reply.answered(payload, headers, pieces=longest, model=model, usage=usage, fault=fault)
 
 
 def _planned(
@@ -802,35 +786,27 @@ def _rate_limited(reply: _Reply, charge: Charge, model: str) -> Outcome:
     unit = "RPM" if name == "requests" else "TPM"
     period = reply.fake.period
     window = "min" if period == 60 else go_duration(period)
-    if math.isinf(charge.wait):
+    if math.isinf(charge.wait):  # larger than the limit: waiting cannot help
         message = (
             f"Request too large for {model} in organization {ORGANIZATION} on {name} per "
             f"{window} ({unit}): Limit {state.limit}, Requested {charge.requested}. The input or "
             f"output tokens must be reduced in order to run successfully. Visit {_LIMITS_URL} "
             "to learn more."
         )
-        return reply.error(
-            429,
-            message,
-            name,
-            code="rate_limit_exceeded",
-            model=model,
-            states=dict(charge.states),
+    else:
+        message = (
+            f"Rate limit reached for {model} in organization {ORGANIZATION} on {name} per "
+            f"{window} ({unit}): Limit {state.limit}, Used {charge.used}, Requested "
+            f"{charge.requested}. Please try again in {go_duration(charge.wait)}. Visit "
+            f"{_LIMITS_URL} to learn more."
         )
-    wait_ms = max(1, math.ceil(charge.wait * 1000))
-    message = (
-        f"Rate limit reached for {model} in organization {ORGANIZATION} on {name} per {window} "
-        f"({unit}): Limit {state.limit}, Used {charge.used}, Requested {charge.requested}. "
-        f"Please try again in {go_duration(charge.wait)}. Visit {_LIMITS_URL} to learn more."
-    )
-    retry = {"retry-after": str(math.ceil(wait_ms / 1000)), "retry-after-ms": str(wait_ms)}
     return reply.error(
         429,
         message,
         name,
         code="rate_limit_exceeded",
         model=model,
-        extra=retry,
+        extra=retry_headers(charge.wait),
         states=dict(charge.states),
     )
 
@@ -840,7 +816,7 @@ def _model_object(model_id: str, created: int) -> dict[str, Any]:
     return {"id": model_id, "object": "model", "created": created, "owned_by": "system"}
 
 
-def _models(fake: FakeProvider, request: FakeRequest, model_id: str | None) -> Outcome:
+def _models(fake: FakeProvider, request: FakeRequest, model_id: str | None = None) -> Outcome:
     reply = _Reply(fake)
     refused = _authenticate(reply, request)
     if refused:
@@ -857,5 +833,12 @@ def _models(fake: FakeProvider, request: FakeRequest, model_id: str | None) -> O
         if not isinstance(info, ModelInfo):
             return _model_not_found(reply, model_id, info)
         payload = _model_object(model_id, info.created)
-    response = json_response(200, payload, reply.headers())
-    return Outcome(response, reply.request_id, 200)
+    return reply.outcome(200, payload)
+
+
+# ---------------------------------------------------------------------------- routes
+_ROUTES = (
+    Route(re.compile(r"/chat/completions\Z"), ("POST",), _chat),
+    Route(re.compile(r"/models\Z"), ("GET",), _models),
+    Route(_MODEL_PATH, ("GET",), _models),
+)

@@ -22,8 +22,8 @@ from typing import TYPE_CHECKING, Any
 
 from course_helpers.catalog import ModelInfo
 from course_helpers.fake.completion import Completion, shape_answer
-from course_helpers.fake.exchange import FakeRequest, FakeResponse
-from course_helpers.fake.faults import cut_body, stalled
+from course_helpers.fake.exchange import FakeRequest
+from course_helpers.fake.faults import stalled
 from course_helpers.fake.openai import (
     _authenticate,
     _check_number,
@@ -52,10 +52,11 @@ from course_helpers.fake.wire import (
     DEFAULT_CHARGED_MAX_TOKENS,
     SSE_CONTENT_TYPE,
     Outcome,
+    Route,
     content_text,
-    json_response,
     last_user_text,
     resolve_model,
+    route,
 )
 from course_helpers.tokens import estimate_tokens, split_tokens
 
@@ -64,7 +65,6 @@ if TYPE_CHECKING:
 
 __all__ = ["handle"]
 
-_PATH = re.compile(r"/responses(?:/([^/]+))?$")
 _HEX = "0123456789abcdef"
 _ALNUM = string.ascii_letters + string.digits
 _ROLES = ("assistant", "system", "developer", "user")
@@ -83,16 +83,11 @@ _PARAMETERS = frozenset(
 
 
 def handle(fake: FakeProvider, request: FakeRequest) -> Outcome | None:
-    """Answer a Responses API request, or ``None`` for a path it does not serve."""
-    match = _PATH.search(request.path.rstrip("/"))
-    if match is None:
-        return None
-    method = request.method.upper()
-    if match[1] is None:
-        return _create(fake, request) if method == "POST" else not_found(fake, request)
-    if method in ("GET", "DELETE"):
-        return _stored(fake, request, match[1], delete=method == "DELETE")
-    return not_found(fake, request)
+    """Answer a Responses API request, or ``None`` for a path it does not serve.
+
+    The endpoints are ``_ROUTES``, at the end of the module (after their handlers).
+    """
+    return route(fake, request, _ROUTES, not_found)
 
 
 # ---------------------------------------------------------------------------- validation
@@ -358,10 +353,8 @@ def _answer(
     if fault is not None and fault.is_error_reply:
         return _fault_error(reply, fault, model, info, input_tokens)
     charged = input_tokens + (max_out if max_out is not None else DEFAULT_CHARGED_MAX_TOKENS)
-    charge = fake.rate_limits["openai"].charge(reply.key or "", {"requests": 1, "tokens": charged})
+    charge = reply.charge({"requests": 1, "tokens": charged}, fault)
     if not charge.allowed:
-        if fault is not None:
-            fake.give_back(fault)
         return _rate_limited(reply, charge, model)
 
     instructions = body.get("instructions")
@@ -417,18 +410,13 @@ def _answer(
     if fault is None and body.get("store") is not False:
         answer = _tool_turn(call) if call else {"role": "assistant", "content": completion.text}
         fake.stored_responses.put(payload["id"], StoredResponse(payload, (*conversation, answer)))
-    label = fault.label if fault else None
     if streaming:
-        chunks, ending = stream_events(
+        stream = stream_events(
             payload, completion.pieces, ttft=fake.ttft, token_delay=fake.token_delay, fault=fault
         )
-        response = FakeResponse(200, {**headers, "content-type": content_type}, chunks, ending)
-        return Outcome(response, reply.request_id, 200, True, model, usage, label)
-    latency = fake.ttft + len(completion.pieces) * fake.token_delay
-    response = json_response(200, payload, headers, delay=latency)
-    if fault is not None:  # a hang or drop half-way through the body
-        cut_body(response, fault, latency)
-    return Outcome(response, reply.request_id, 200, False, model, usage, label)
+        return reply.streamed(headers, stream, model=model, usage=usage, fault=fault)
+    pieces = len(completion.pieces)
+    return reply.answered(payload, headers, pieces=pieces, model=model, usage=usage, fault=fault)
 
 
 def _formatted(
@@ -497,7 +485,8 @@ def _echo(
 
 
 # ---------------------------------------------------------------------------- stored responses
-def _stored(fake: FakeProvider, request: FakeRequest, response_id: str, *, delete: bool) -> Outcome:
+def _stored(fake: FakeProvider, request: FakeRequest, response_id: str) -> Outcome:
+    """``GET`` a stored response, or ``DELETE`` it."""
     reply = _Reply(fake)
     refused = _authenticate(reply, request)
     if refused:
@@ -510,10 +499,18 @@ def _stored(fake: FakeProvider, request: FakeRequest, response_id: str, *, delet
             param="response_id",
             code=None,
         )
-    if delete:
+    if request.method.upper() == "DELETE":
         fake.stored_responses.delete(response_id)
         payload: dict[str, Any] = {"id": response_id, "object": "response", "deleted": True}
     else:
         payload = stored.payload
-    response = json_response(200, payload, reply.headers())
-    return Outcome(response, reply.request_id, 200, model=stored.payload.get("model"))
+    return reply.outcome(200, payload, model=stored.payload.get("model"))
+
+
+# ---------------------------------------------------------------------------- routes
+# The stored-response route first: ``…/responses/responses`` names a stored response. ``$``
+# (which also matches before a final newline) as this dialect has always matched.
+_ROUTES = (
+    Route(re.compile(r"/responses/([^/]+)$"), ("GET", "DELETE"), _stored),
+    Route(re.compile(r"/responses$"), ("POST",), _create),
+)

@@ -10,9 +10,11 @@ common (a request id per reply, the rate-limit state of the caller's key, an err
 from __future__ import annotations
 
 import json
+import math
+import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any, Literal, TypedDict
 
 from course_helpers import safe_json
 from course_helpers.catalog import (
@@ -22,23 +24,28 @@ from course_helpers.catalog import (
     get_model,
     retired_model,
 )
-from course_helpers.fake.exchange import Chunk, FakeRequest, FakeResponse
-from course_helpers.fake.limits import BucketState
+from course_helpers.fake.exchange import Chunk, Ending, FakeRequest, FakeResponse
+from course_helpers.fake.limits import BucketState, Charge
 
 if TYPE_CHECKING:
     from course_helpers.fake.core import FakeProvider
+    from course_helpers.fake.faults import Fault
 
 __all__ = [
     "DEFAULT_CHARGED_MAX_TOKENS",
     "SSE_CONTENT_TYPE",
     "Outcome",
+    "OutcomeOptions",
     "ProviderName",
     "Reply",
+    "Route",
     "content_text",
     "json_response",
     "last_user_text",
     "parse_json_object",
     "resolve_model",
+    "retry_headers",
+    "route",
     "sse_data",
     "sse_event",
 ]
@@ -133,11 +140,64 @@ def resolve_model(name: str, provider: ProviderName) -> ModelInfo | RetiredModel
     return info if info.provider == provider else None
 
 
+@dataclass(frozen=True)
+class Route:
+    """One endpoint of a dialect: how its path ends, the methods it takes, who answers it.
+
+    ``pattern`` is searched in the path (trailing ``/`` removed) and anchored at its end (``\\Z``
+    as ``str.endswith``); its groups (the id a path names) follow the provider and the request
+    as ``handler``'s arguments.
+    """
+
+    pattern: re.Pattern[str]
+    methods: tuple[str, ...]
+    handler: Callable[..., Outcome]
+
+
+def route(
+    fake: FakeProvider,
+    request: FakeRequest,
+    routes: Sequence[Route],
+    not_found: Callable[[FakeProvider, FakeRequest], Outcome],
+) -> Outcome | None:
+    """The answer of the first route that serves the path: its handler, or the dialect's 404 for
+    a method it does not take; ``None`` when no route serves the path (another dialect may)."""
+    path = request.path.rstrip("/")
+    method = request.method.upper()
+    for endpoint in routes:
+        match = endpoint.pattern.search(path)
+        if match is None:
+            continue
+        if method not in endpoint.methods:
+            return not_found(fake, request)
+        return endpoint.handler(fake, request, *match.groups())
+    return None
+
+
+def retry_headers(wait: float) -> dict[str, str]:
+    """``retry-after`` (whole seconds) and ``retry-after-ms`` for a rate-limit wait; none when
+    waiting cannot help (``wait`` is infinite: the request is larger than the limit)."""
+    if math.isinf(wait):
+        return {}
+    wait_ms = max(1, math.ceil(wait * 1000))
+    return {"retry-after": str(math.ceil(wait_ms / 1000)), "retry-after-ms": str(wait_ms)}
+
+
+class OutcomeOptions(TypedDict, total=False):
+    """What a JSON answer may add besides its body: the log's model and fault label, extra
+    headers, and the rate-limit state its headers show (default: the caller's current one)."""
+
+    model: str | None
+    fault: str | None
+    extra: Mapping[str, str] | None
+    states: dict[str, BucketState] | None
+
+
 class Reply:
     """What every reply to one request shares: its request id, the caller's key and its limits.
 
     A dialect subclasses it with its provider's headers and error body; ``outcome`` turns a body
-    into the ``Outcome`` the core records.
+    into the ``Outcome`` the core records, ``answered`` and ``streamed`` a generated answer.
     """
 
     provider: ProviderName
@@ -167,7 +227,52 @@ class Reply:
         extra: Mapping[str, str] | None = None,
         states: dict[str, BucketState] | None = None,
     ) -> Outcome:
-        """A JSON answer (usually an error body) with this reply's headers, as an ``Outcome``."""
+        """A JSON answer (an error body or a plain 200) with this reply's headers."""
         headers = {**self.headers(states), **(extra or {})}
         response = json_response(status, body, headers)
         return Outcome(response, self.request_id, status, model=model, fault=fault)
+
+    def charge(self, costs: Mapping[str, int], fault: Fault | None) -> Charge:
+        """Charge ``costs`` to the caller's rate limits; a refused request puts back the fault
+        it took, so that the next request meets it."""
+        charge = self.fake.rate_limits[self.provider].charge(self.key or "", costs)
+        if not charge.allowed and fault is not None:
+            self.fake.give_back(fault)
+        return charge
+
+    def answered(
+        self,
+        payload: Any,
+        headers: Mapping[str, str],
+        *,
+        pieces: int,
+        model: str,
+        usage: dict[str, Any],
+        fault: Fault | None,
+    ) -> Outcome:
+        """A 200 JSON answer sent once its ``pieces`` are generated; a fault cuts it half-way."""
+        from course_helpers.fake.faults import cut_body  # faults imports this module
+
+        latency = self.fake.ttft + pieces * self.fake.token_delay
+        response = json_response(200, payload, headers, delay=latency)
+        if fault is not None:  # a hang or drop half-way through the body
+            cut_body(response, fault, latency)
+        label = fault.label if fault else None
+        return Outcome(response, self.request_id, 200, False, model, usage, label)
+
+    def streamed(
+        self,
+        headers: Mapping[str, str],
+        stream: tuple[list[Chunk], Ending],
+        *,
+        model: str,
+        usage: dict[str, Any],
+        fault: Fault | None,
+        extra: Mapping[str, str] | None = None,
+    ) -> Outcome:
+        """A 200 SSE stream of ``stream``'s chunks, ended as it says (a fault may cut it)."""
+        chunks, ending = stream
+        headers = {**headers, "content-type": SSE_CONTENT_TYPE, **(extra or {})}
+        response = FakeResponse(200, headers, chunks, ending)
+        label = fault.label if fault else None
+        return Outcome(response, self.request_id, 200, True, model, usage, label)
