@@ -22,12 +22,11 @@ from course_helpers.catalog import ModelInfo, RetiredModel, list_models
 from course_helpers.fake.completion import Completion, shape_answer
 from course_helpers.fake.endpoints import ANTHROPIC_MAX_BODY_BYTES
 from course_helpers.fake.exchange import Chunk, Ending, FakeRequest
-from course_helpers.fake.faults import Fault, stalled, stream_cutoff
+from course_helpers.fake.faults import Fault, stream_cutoff
 from course_helpers.fake.limits import BucketState, Charge, anthropic_headers, key_id
 from course_helpers.fake.tools import Plan, plan_messages
 from course_helpers.fake.unsupported import anthropic_problem, endpoint_feature, needs_live_key
 from course_helpers.fake.wire import (
-    SSE_CONTENT_TYPE,
     Outcome,
     OutcomeOptions,
     Reply,
@@ -385,11 +384,8 @@ def _messages(fake: FakeProvider, request: FakeRequest) -> Outcome:
         "service_tier": "standard",
     }
     headers = reply.headers(dict(charge.states))
-    content_type = SSE_CONTENT_TYPE if streaming else "application/json"
     if fault is not None and fault.before_headers:
-        return stalled(
-            fault, headers, content_type, reply.request_id, streaming=streaming, model=model
-        )
+        return reply.stalled(fault, headers, streaming=streaming, model=model)
 
     message = {
         "id": "msg_01" + fake.random_id(22, _BASE58),

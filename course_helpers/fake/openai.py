@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any, Unpack
 from course_helpers.catalog import ModelInfo, RetiredModel, list_models
 from course_helpers.fake.completion import Completion, shape_answer
 from course_helpers.fake.exchange import Chunk, Ending, FakeRequest
-from course_helpers.fake.faults import Fault, stalled, stream_cutoff
+from course_helpers.fake.faults import Fault, stream_cutoff
 from course_helpers.fake.limits import BucketState, Charge, go_duration, key_id, openai_headers
 from course_helpers.fake.tools import Plan, as_json_object, plan_chat
 from course_helpers.fake.unsupported import (
@@ -32,7 +32,6 @@ from course_helpers.fake.unsupported import (
 )
 from course_helpers.fake.wire import (
     DEFAULT_CHARGED_MAX_TOKENS,
-    SSE_CONTENT_TYPE,
     Outcome,
     OutcomeOptions,
     Reply,
@@ -506,10 +505,7 @@ def _chat(fake: FakeProvider, request: FakeRequest) -> Outcome:
     usage = _usage(prompt_tokens, completion_tokens)
     headers = reply.headers(dict(charge.states), processing=fake.ttft)
     if fault is not None and fault.before_headers:
-        content_type = _content_type(streaming)
-        return stalled(
-            fault, headers, content_type, reply.request_id, streaming=streaming, model=model
-        )
+        return reply.stalled(fault, headers, streaming=streaming, model=model)
 
     base = {
         "id": "chatcmpl-" + fake.random_id(29, _ALNUM),
@@ -581,10 +577,6 @@ def _message(completion: Completion, call: dict[str, Any] | None) -> dict[str, A
             "tool_calls": [call],
         }
     return {"role": "assistant", "content": completion.text, "refusal": None, "annotations": []}
-
-
-def _content_type(streaming: bool) -> str:
-    return SSE_CONTENT_TYPE if streaming else "application/json"
 
 
 def _instructions(messages: list[Any]) -> str | None:

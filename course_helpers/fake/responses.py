@@ -23,7 +23,6 @@ from typing import TYPE_CHECKING, Any
 from course_helpers.catalog import ModelInfo
 from course_helpers.fake.completion import Completion, shape_answer
 from course_helpers.fake.exchange import FakeRequest
-from course_helpers.fake.faults import stalled
 from course_helpers.fake.openai import (
     _authenticate,
     _check_number,
@@ -50,7 +49,6 @@ from course_helpers.fake.tools import as_json_object, json_text, plan_responses
 from course_helpers.fake.unsupported import CODE, needs_live_key
 from course_helpers.fake.wire import (
     DEFAULT_CHARGED_MAX_TOKENS,
-    SSE_CONTENT_TYPE,
     Outcome,
     Route,
     content_text,
@@ -384,11 +382,8 @@ def _answer(
             arguments,
         )
     headers = reply.headers(dict(charge.states), processing=fake.ttft)
-    content_type = SSE_CONTENT_TYPE if streaming else "application/json"
     if fault is not None and fault.before_headers:
-        return stalled(
-            fault, headers, content_type, reply.request_id, streaming=streaming, model=model
-        )
+        return reply.stalled(fault, headers, streaming=streaming, model=model)
 
     reasoning = _is_reasoning(model)
     incomplete = completion.finish == "length"

@@ -3,8 +3,9 @@
 A leaf module (it imports no dialect and not ``core``), so the core and the three dialects —
 chat completions, responses, messages — build their bodies the same way without importing each
 other. Provider-specific shapes (error bodies, headers) stay in the dialects; what they have in
-common (a request id per reply, the rate-limit state of the caller's key, an error as an
-``Outcome``) is ``Reply``.
+common is here: ``route`` (which handler a path and method reach), and ``Reply`` (a request id
+per reply, the caller's rate limits and their charge, an error or an answer as an ``Outcome``,
+a fault played back through ``faults``).
 """
 
 from __future__ import annotations
@@ -197,7 +198,8 @@ class Reply:
     """What every reply to one request shares: its request id, the caller's key and its limits.
 
     A dialect subclasses it with its provider's headers and error body; ``outcome`` turns a body
-    into the ``Outcome`` the core records, ``answered`` and ``streamed`` a generated answer.
+    into the ``Outcome`` the core records; ``charge``, then ``stalled``, ``answered`` or
+    ``streamed`` are the steps of a generated answer.
     """
 
     provider: ProviderName
@@ -251,7 +253,7 @@ class Reply:
         fault: Fault | None,
     ) -> Outcome:
         """A 200 JSON answer sent once its ``pieces`` are generated; a fault cuts it half-way."""
-        from course_helpers.fake.faults import cut_body  # faults imports this module
+        from course_helpers.fake.faults import cut_body  # faults imports wire: not at the top
 
         latency = self.fake.ttft + pieces * self.fake.token_delay
         response = json_response(200, payload, headers, delay=latency)
@@ -259,6 +261,17 @@ class Reply:
             cut_body(response, fault, latency)
         label = fault.label if fault else None
         return Outcome(response, self.request_id, 200, False, model, usage, label)
+
+    def stalled(
+        self, fault: Fault, headers: dict[str, str], *, streaming: bool, model: str
+    ) -> Outcome:
+        """A hang or drop before the status line, with the content type the answer had."""
+        from course_helpers.fake.faults import stalled  # faults imports wire: not at the top
+
+        content_type = SSE_CONTENT_TYPE if streaming else "application/json"
+        return stalled(
+            fault, headers, content_type, self.request_id, streaming=streaming, model=model
+        )
 
     def streamed(
         self,
