@@ -133,16 +133,36 @@ def check_tokens(ask_both: AskBoth) -> None:
             )
 
 
+def _expect_stop_reason(
+    run: _Run,
+    expected: str,
+    situation: Callable[[str, str | None], str],
+    providers: tuple[str, ...] = PROVIDERS,
+) -> None:
+    """Each provider's answer maps its API reason to ``expected``.
+
+    ``situation(provider, raw)`` says why, from the provider and the reason its API gave.
+    """
+    for provider in providers:
+        got, raw = run.field(provider, "stop_reason"), run.sent[provider].stop_reason
+        expect(
+            got == expected,
+            f"{situation(provider, raw)}, so stop_reason should be {expected!r}, "
+            f"but it is {describe(got)}",
+        )
+
+
 def check_stop(ask_both: AskBoth) -> None:
     # Each answer ends naturally after exactly max_tokens tokens, reasoning/thinking included.
     run = _run(ask_both, 300, how=Reshape(output_at_limit=True))
-    for provider in PROVIDERS:
-        got, raw = run.field(provider, "stop_reason"), run.sent[provider].stop_reason
-        expect(
-            got == "stop",
-            f"the {provider} answer finished (the API says {raw!r}) after exactly max_tokens=300 "
-            f"output tokens, so stop_reason should be 'stop', but it is {describe(got)}",
-        )
+    _expect_stop_reason(
+        run,
+        "stop",
+        lambda provider, raw: (
+            f"the {provider} answer finished (the API says {raw!r}) after "
+            "exactly max_tokens=300 output tokens"
+        ),
+    )
 
 
 def check_stop_sequence(ask_both: AskBoth) -> None:
@@ -150,23 +170,26 @@ def check_stop_sequence(ask_both: AskBoth) -> None:
     raw = run.sent["anthropic"].stop_reason
     if raw != "stop_sequence":  # the check's own set-up, not the candidate
         raise RuntimeError(f"the check expected a stop_sequence stop, anthropic said {raw!r}")
-    got = run.field("anthropic", "stop_reason")
-    expect(
-        got == "stop",
-        "anthropic stopped at a stop sequence (stop_reason 'stop_sequence'): the model finished "
-        f"what it was asked, so stop_reason should be 'stop', but it is {describe(got)}",
+    _expect_stop_reason(
+        run,
+        "stop",
+        lambda provider, raw: (
+            f"{provider} stopped at a stop sequence (stop_reason {raw!r}): the "
+            "model finished what it was asked"
+        ),
+        providers=("anthropic",),
     )
 
 
 def check_length(ask_both: AskBoth) -> None:
     run = _run(ask_both, 4, how=Reshape())
-    for provider in PROVIDERS:
-        got, raw = run.field(provider, "stop_reason"), run.sent[provider].stop_reason
-        expect(
-            got == "length",
-            f"with max_tokens=4 the {provider} answer is cut (the API says {raw!r}), so "
-            f"stop_reason should be 'length', but it is {describe(got)}",
-        )
+    _expect_stop_reason(
+        run,
+        "length",
+        lambda provider, raw: (
+            f"with max_tokens=4 the {provider} answer is cut (the API says {raw!r})"
+        ),
+    )
 
 
 def check_max_tokens(ask_both: AskBoth) -> None:
