@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Collection, Iterable, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
@@ -139,26 +139,36 @@ def _with_exercise(item: Submission, override: Sequence[str]) -> Submission:
     return replace(item, exercise_key=key, note=exercise_note(metadata, item.path))
 
 
+def _flagged(
+    found: list[Submission], status: str, problem_of: Callable[[Submission], str | None]
+) -> list[Submission]:
+    """``found`` in order, each one ``problem_of`` finds a problem in set to ``status``."""
+    result = []
+    for item in found:
+        problem = problem_of(item)
+        if problem is not None:
+            item = replace(item, problem=problem, status=status)
+        result.append(item)
+    return result
+
+
 def _collisions(found: list[Submission]) -> list[Submission]:
     folders: dict[str, set[Path]] = {}
     for item in found:
         if item.folder is not None and not item.problem:
             folders.setdefault(item.learner.casefold(), set()).add(item.folder.resolve())
-    result = []
-    for item in found:
+
+    def problem_of(item: Submission) -> str | None:
         claimed = folders.get(item.learner.casefold(), set())
-        if item.folder is not None and not item.problem and len(claimed) > 1:
-            where = ", ".join(sorted(str(path) for path in claimed))
-            item = replace(
-                item,
-                problem=(
-                    f"{len(claimed)} different folders are named for learner {item.learner!r} "
-                    f"({where}): rename one, or grade them in separate runs"
-                ),
-                status="learner_collision",
-            )
-        result.append(item)
-    return result
+        if item.folder is None or item.problem or len(claimed) <= 1:
+            return None
+        where = ", ".join(sorted(str(path) for path in claimed))
+        return (
+            f"{len(claimed)} different folders are named for learner {item.learner!r} "
+            f"({where}): rename one, or grade them in separate runs"
+        )
+
+    return _flagged(found, "learner_collision", problem_of)
 
 
 def _duplicates(found: list[Submission]) -> list[Submission]:
@@ -170,21 +180,18 @@ def _duplicates(found: list[Submission]) -> list[Submission]:
     duplicated = {
         item.label: group for group in groups.values() if len(group) > 1 for item in group
     }
-    result = []
-    for item in found:
+
+    def problem_of(item: Submission) -> str | None:
         group = duplicated.get(item.label)
-        if group is not None:
-            others = ", ".join(other.label for other in group)
-            item = replace(
-                item,
-                problem=(
-                    f"{item.learner} has {len(group)} notebooks for {item.exercise_key} "
-                    f"({others}): none is graded until only one is left"
-                ),
-                status="duplicate",
-            )
-        result.append(item)
-    return result
+        if group is None:
+            return None
+        others = ", ".join(other.label for other in group)
+        return (
+            f"{item.learner} has {len(group)} notebooks for {item.exercise_key} "
+            f"({others}): none is graded until only one is left"
+        )
+
+    return _flagged(found, "duplicate", problem_of)
 
 
 def _unique(items: Iterable[str]) -> list[str]:
