@@ -195,6 +195,49 @@ def test_failure_messages_say_what_was_expected_and_what_happened() -> None:
     assert "it slept" in result.results[0].message
 
 
+def test_ex01_stop_reason_messages_name_the_situation_and_both_reasons(
+    solutions: dict[str, dict[str, Any]],
+) -> None:
+    """The three stop_reason checks word their failures exactly so (learners see them)."""
+    from wrong_answers.ex01_first_calls import (
+        ask_both_length_from_counts,
+        ask_both_not_end_turn_is_length,
+    )
+
+    def message(candidate: Any, name: str) -> str:
+        return check("ex01_first_calls", candidate, only=[name]).results[0].message
+
+    assert message(ask_both_length_from_counts, "a complete answer has stop_reason 'stop'") == (
+        "the openai answer finished (the API says 'stop') after exactly max_tokens=300 output "
+        "tokens, so stop_reason should be 'stop', but it is 'length'"
+    )
+    assert message(
+        ask_both_not_end_turn_is_length, "a stop-sequence stop has stop_reason 'stop'"
+    ) == (
+        "anthropic stopped at a stop sequence (stop_reason 'stop_sequence'): the model finished "
+        "what it was asked, so stop_reason should be 'stop', but it is 'length'"
+    )
+    solution = solutions["ex01_first_calls"]["ask_both"]
+
+    def anthropic_reason_as_is(*args: Any, **kwargs: Any) -> dict[str, Any]:
+        answers = dict(solution(*args, **kwargs))
+        mine = answers["anthropic"]
+        reason = "max_tokens" if mine.stop_reason == "length" else mine.stop_reason
+        answers["anthropic"] = types.SimpleNamespace(
+            text=mine.text,
+            input_tokens=mine.input_tokens,
+            output_tokens=mine.output_tokens,
+            stop_reason=reason,
+        )
+        return answers
+
+    name = "an answer cut by max_tokens has stop_reason 'length'"
+    assert message(anthropic_reason_as_is, name) == (
+        "with max_tokens=4 the anthropic answer is cut (the API says 'max_tokens'), so "
+        "stop_reason should be 'length', but it is 'max_tokens'"
+    )
+
+
 # ----------------------------------------------------------------------------- the runner
 def _exercise(*checks: Check) -> Exercise:
     return Exercise(id="ex99_test", title="A test exercise", target="thing", checks=list(checks))
