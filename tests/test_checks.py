@@ -237,6 +237,23 @@ def test_ex01_stop_reason_messages_name_the_situation_and_both_reasons(
         "stop_reason should be 'length', but it is 'max_tokens'"
     )
 
+    class _Uncapped:  # the learner's OpenAI client loses max_completion_tokens on the way
+        def __init__(self, client: Any) -> None:
+            self.chat = types.SimpleNamespace(completions=types.SimpleNamespace(create=self.create))
+            self._client = client
+
+        def create(self, **kwargs: Any) -> Any:
+            kwargs.pop("max_completion_tokens", None)
+            return self._client.chat.completions.create(**kwargs)
+
+    def uncapped(openai_client: Any, *args: Any, **kwargs: Any) -> dict[str, Any]:
+        return dict(solution(_Uncapped(openai_client), *args, **kwargs))
+
+    assert message(uncapped, name) == (
+        "ask_both(..., max_tokens=4) should have the openai answer cut at 4 tokens, but it was "
+        "not cut (the API says 'stop'): pass max_tokens on to the openai call"
+    )
+
 
 # ----------------------------------------------------------------------------- the runner
 def _exercise(*checks: Check) -> Exercise:

@@ -181,8 +181,18 @@ def check_stop_sequence(ask_both: AskBoth) -> None:
     )
 
 
+_CUT = {"openai": "length", "anthropic": "max_tokens"}  # each API's reason for a cut answer
+
+
 def check_length(ask_both: AskBoth) -> None:
     run = _run(ask_both, 4, how=Reshape())
+    for provider, cut in _CUT.items():  # first: was it cut at all? (max_tokens never sent)
+        raw = run.sent[provider].stop_reason
+        expect(
+            raw == cut,
+            f"ask_both(..., max_tokens=4) should have the {provider} answer cut at 4 tokens, but "
+            f"it was not cut (the API says {raw!r}): pass max_tokens on to the {provider} call",
+        )
     _expect_stop_reason(
         run,
         "length",
