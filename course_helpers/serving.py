@@ -21,7 +21,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
-import socket
 import threading
 import time
 from dataclasses import dataclass
@@ -31,6 +30,8 @@ from typing import Any, ClassVar, Self
 import uvicorn
 from starlette.types import ASGIApp
 from uvicorn.protocols.http.h11_impl import H11Protocol
+
+from course_helpers.listening import listen
 
 __all__ = ["ConnectionLimits", "ServerHandle", "listen", "serve_in_thread", "uvicorn_config"]
 
@@ -209,12 +210,6 @@ class ServerHandle:
         traceback: TracebackType | None,
     ) -> None:
         self.stop()
-
-
-def listen(host: str, port: int) -> socket.socket:
-    """A listening socket on ``host:port`` (``port=0``: a free one), or ``OSError``."""
-    family = socket.AF_INET6 if ":" in host else socket.AF_INET
-    return socket.create_server((host, port), family=family)
 
 
 def serve_in_thread(

@@ -6,9 +6,10 @@ For any HTTP client, not just the Python SDKs: curl, the Node SDKs, aiohttp. Sto
 from __future__ import annotations
 
 import argparse
-import socket
 import sys
 from collections.abc import Sequence
+
+from course_helpers.listening import add_listen_arguments, open_listener, url_host
 
 DEFAULT_TTFT = 0.3
 DEFAULT_TOKEN_DELAY = 0.02
@@ -28,25 +29,7 @@ def build_parser() -> argparse.ArgumentParser:
             "(a rate-limit demo: 5 requests per 10 seconds per key)."
         ),
     )
-    parser.add_argument(
-        "--port",
-        type=int,
-        default=8787,
-        help="port to listen on; 0 picks a free one (default: %(default)s)",
-    )
-    parser.add_argument(
-        "--host", default="127.0.0.1", help="address to listen on (default: %(default)s)"
-    )
-    parser.add_argument(
-        "--allow-host",
-        action="append",
-        default=[],
-        metavar="NAME",
-        help=(
-            "also answer requests for this host name (repeatable); by default only loopback "
-            "names and the listening address"
-        ),
-    )
+    add_listen_arguments(parser, default_port=8787)
     parser.add_argument("--rpm", type=int, help="requests per period, per key (default: generous)")
     parser.add_argument("--tpm", type=int, help="tokens per period, per key (default: generous)")
     parser.add_argument(
@@ -76,11 +59,6 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _listen(host: str, port: int) -> socket.socket:
-    family = socket.AF_INET6 if ":" in host else socket.AF_INET
-    return socket.create_server((host, port), family=family)
-
-
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the server in the foreground until interrupted; the exit status."""
     args = build_parser().parse_args(argv)
@@ -102,18 +80,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         token_delay=args.token_delay,
         seed=args.seed,
     )
-    try:
-        sock = _listen(args.host, args.port)
-    except OSError as exc:
-        print(
-            f"Cannot listen on {args.host}:{args.port} ({exc.strerror}). "
-            "Stop whatever uses that port, or pick another with --port.",
-            file=sys.stderr,
-        )
+    sock = open_listener(args.host, args.port)
+    if sock is None:
         return 1
-    port = sock.getsockname()[1]
-    host = f"[{args.host}]" if ":" in args.host else args.host
-    base = f"http://{host}:{port}"
+    base = f"http://{url_host(args.host)}:{sock.getsockname()[1]}"
     print(
         f"Simulated provider on {base}: set OPENAI_BASE_URL={base}/v1 and "
         f"ANTHROPIC_BASE_URL={base}; keys: any sk-... (not sk-ant-) for OpenAI, any "

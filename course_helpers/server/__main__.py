@@ -16,9 +16,9 @@ from collections.abc import Sequence
 
 import uvicorn
 
+from course_helpers.listening import add_listen_arguments, open_listener, url_host
 from course_helpers.server.app import create_app
 from course_helpers.server.journal import journal_for
-from course_helpers.server.runner import listen
 from course_helpers.server.store import ExchangeStore
 from course_helpers.server.validation import Limits
 from course_helpers.serving import uvicorn_config
@@ -56,14 +56,12 @@ def build_parser() -> argparse.ArgumentParser:
             '-d \'{"prompt": "Hello"}\' (-N: show events as they arrive).'
         ),
     )
-    parser.add_argument(
-        "--port",
-        type=int,
-        default=8000,
-        help="port to listen on; 0 picks a free one (default: 8000)",
-    )
-    parser.add_argument(
-        "--host", default="127.0.0.1", help="address to listen on (default: %(default)s)"
+    add_listen_arguments(
+        parser,
+        default_port=8000,
+        allow_host_why=(
+            ", so a web page cannot reach the relay through its own domain (DNS rebinding)"
+        ),
     )
     parser.add_argument(
         "--db",
@@ -82,17 +80,6 @@ def build_parser() -> argparse.ArgumentParser:
         help=(
             "simulated provider only: seconds between tokens, to watch a slow stream "
             "(default: 0.02, like a small hosted model)"
-        ),
-    )
-    parser.add_argument(
-        "--allow-host",
-        action="append",
-        default=[],
-        metavar="NAME",
-        help=(
-            "also answer requests for this host name (repeatable); by default only loopback "
-            "names and the listening address, so a web page cannot reach the relay through "
-            "its own domain (DNS rebinding)"
         ),
     )
     parser.add_argument(
@@ -117,22 +104,15 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     slow = {} if args.token_delay is None else {"token_delay": args.token_delay}
     setup(args.mode, **slow)
-    try:
-        sock = listen(args.host, args.port)
-    except OSError as exc:
-        print(
-            f"Cannot listen on {args.host}:{args.port} ({exc.strerror}). "
-            "Stop whatever uses that port, or pick another with --port.",
-            file=sys.stderr,
-        )
+    sock = open_listener(args.host, args.port)
+    if sock is None:
         return 1
     app = create_app(
         db_path=args.db, max_prompt_chars=args.max_prompt_chars, allowed_hosts=args.allow_host
     )
-    host = f"[{args.host}]" if ":" in args.host else args.host
+    url = f"http://{url_host(args.host)}:{sock.getsockname()[1]}/"
     print(
-        f"Relay on http://{host}:{sock.getsockname()[1]}/ · exchanges logged in {args.db} · "
-        "Ctrl+C to stop.",
+        f"Relay on {url} · exchanges logged in {args.db} · Ctrl+C to stop.",
         flush=True,
     )
     config = uvicorn_config(app, log_level="info")  # every connection bounded (serving.py)
