@@ -468,3 +468,14 @@ def test_drop_mid_stream_escapes_raw(fake: FakeProvider) -> None:
     ):
         received.extend(stream.text_stream)
     assert len(received) == 2
+
+
+@pytest.mark.filterwarnings("ignore:The model .* is deprecated:DeprecationWarning")  # SDK 2.14
+@pytest.mark.parametrize("model", ["claude-sonnet-4-5", "claude-sonnet-4-5-20250929"])
+def test_claude_sonnet_4_5_is_retired_since_its_end_of_life(fake: FakeProvider, model: str) -> None:
+    # The anthropic SDK gave its end of life as 30 November 2026 (2.14.0's deprecation table).
+    with pytest.raises(anthropic.NotFoundError) as info:
+        create(client(), model=model)
+    assert info.value.api_message == (
+        f"The model '{model}' was retired on 2026-11-30. Use 'claude-sonnet-5-5' instead."
+    )

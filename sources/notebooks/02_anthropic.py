@@ -569,7 +569,7 @@ except anthropic.NotFoundError as exc:
 # gives the date a deprecated model stops answering: a check worth automating.
 
 # %%
-for model in claude.models.list(limit=5).data:
+for model in claude.models.list(limit=4).data:
     print(
         f"{model.id:<18} {model.display_name:<18} {model.lifecycle:<7} retires_at={model.retires_at}"
     )
