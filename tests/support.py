@@ -20,9 +20,9 @@ SDKClient = TypeVar("SDKClient")
 
 # Well-formed stand-ins for real credentials (setup() and the doctor judge a key by its shape);
 # none was ever issued. Split so that no secret scanner mistakes them for leaked keys.
-OPENAI_KEY = "sk-proj-" + "AbCdEfGhIjKlMnOpQrStUvWxYzAbCdEfGhIjKlMn" + "wxyz"
-ANTHROPIC_KEY = "sk-ant-api03-" + "ZyXwVuTsRqPoNmLkJiHgFeDcBaZyXwVuTsRqPoNm" + "9876"
-ANTHROPIC_TOKEN = "sk-ant-oat01-" + "QwErTyUiOpAsDfGhJkLzXcVbNmQwErTyUiOpAsDf" + "5432"
+OPENAI_KEY = "sk-proj-" + "FAKEKEYFORTESTSonlyNEVERissuedFAKEKEYabc" + "wxyz"
+ANTHROPIC_KEY = "sk-ant-api03-" + "FAKEKEYFORTESTSonlyNEVERissuedFAKEKEYxyz" + "9876"
+ANTHROPIC_TOKEN = "sk-ant-oat01-" + "FAKETOKENFORTESTSonlyNEVERissuedFAKETOKn" + "5432"
 OPENAI_URL = "https://api.openai.com/v1/chat/completions"
 ANTHROPIC_URL = "https://api.anthropic.com/v1/messages"
 
