@@ -206,6 +206,12 @@ def build_parser() -> argparse.ArgumentParser:
         help="run kernels without bubblewrap, as your user: only for notebooks you trust "
         "(a notebook could then read, change or stop anything you can)",
     )
+    parser.add_argument(
+        "--no-fork-server",
+        action="store_true",
+        help="start every kernel from scratch, importing the SDKs itself (slower; the same "
+        "sandbox): for comparing, or if the fork server misbehaves here",
+    )
     parser.add_argument("-q", "--quiet", action="store_true", help="no progress lines on stderr")
     return parser
 
@@ -265,6 +271,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         workers=min(args.workers, available_cpus()),
         exercises=tuple(args.exercise),
         sandbox=not args.no_sandbox,
+        fork_server=not args.no_fork_server,
     )
     refused = [item for item in submissions if item.problem]  # identity in doubt: not run
     submissions = [item for item in submissions if not item.problem]

@@ -2,16 +2,21 @@
 
 from __future__ import annotations
 
+import contextlib
 import importlib
+import logging
 import os
-from collections.abc import Callable, Mapping, Sequence
+import tempfile
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, field, replace
+from pathlib import Path
 from typing import Any
 
 from course_helpers.grading.execute import (
     Execution,
     Limits,
+    kernel_environment,
     kill_all_kernels,
     read_notebook,
     run_notebook,
@@ -20,10 +25,12 @@ from course_helpers.grading.pristine import PristinePackage
 from course_helpers.grading.report import Row, rows_for
 from course_helpers.grading.sandbox import require_bwrap
 from course_helpers.grading.submissions import Submission, exercises_for
+from course_helpers.grading.zygote import Zygote, ZygoteUnavailable, kernel_interpreter_options
 
 __all__ = ["Registry", "Settings", "available_cpus", "exercises_in", "grade", "load_registry"]
 
 _DEFAULT_CHECK_TIMEOUT = 5.0
+_log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -31,6 +38,8 @@ class Settings:
     """How to grade: limits, workers, an optional exercise override, where the checks live.
 
     ``sandbox`` runs every kernel in bubblewrap; turn it off only for notebooks you trust.
+    ``fork_server`` starts sandboxed kernels from a process that has imported the SDKs once
+    (``zygote.py``); off, each kernel imports them itself (slower, same sandbox).
     """
 
     limits: Limits = field(default_factory=Limits)
@@ -38,6 +47,7 @@ class Settings:
     exercises: tuple[str, ...] = ()
     checks_module: str = "course_helpers.checks"
     sandbox: bool = True
+    fork_server: bool = True
 
 
 @dataclass(frozen=True)
@@ -100,11 +110,12 @@ def _grade_one(
     registry: Registry,
     pristine: PristinePackage,
     base_env: Mapping[str, str] | None,
+    zygote: Zygote | None = None,
 ) -> list[Row]:
     """The rows of one submission; a failure of the grader itself is this notebook's row
     (``grader_error``), so one notebook can never stop the class being graded."""
     try:
-        return _run_one(submission, settings, registry, pristine, base_env)
+        return _run_one(submission, settings, registry, pristine, base_env, zygote)
     except Exception as exc:  # a grader bug: report it on this row, grade the others
         run = Execution(problem=f"the grader failed on this notebook: {type(exc).__name__}: {exc}")
         try:  # the exercise from the file name alone: the notebook may be what failed
@@ -120,6 +131,7 @@ def _run_one(
     registry: Registry,
     pristine: PristinePackage,
     base_env: Mapping[str, str] | None,
+    zygote: Zygote | None = None,
 ) -> list[Row]:
     notebook = read_notebook(submission.path)
     ids = _exercise_ids(submission, notebook, settings, registry)
@@ -140,8 +152,36 @@ def _run_one(
         base_env=base_env,
         sandboxed=settings.sandbox,
         own_folder=submission.folder is not None,  # a learner's folder is theirs alone
+        zygote=zygote,
     )
     return rows_for(submission, ids, run, registry.check_names, settings.limits)
+
+
+@contextlib.contextmanager
+def _fork_server(settings: Settings, base_env: Mapping[str, str] | None) -> Iterator[Zygote | None]:
+    """The fork server for this run, probed through a real sandbox; ``None`` when it is off or
+    cannot work here (kernels then import the SDKs themselves, in the same sandbox)."""
+    if not (settings.sandbox and settings.fork_server):
+        yield None
+        return
+    unused = Path(tempfile.gettempdir()) / "course-grader-no-ipython"  # each kernel sets its own
+    env = kernel_environment(os.environ if base_env is None else base_env, unused)
+    env.pop("PYTHONPATH", None)  # a kernel's path is its own: the private copy, its folder
+    try:
+        zygote = Zygote.start(env, interpreter_options=kernel_interpreter_options())
+        try:
+            zygote.probe(require_bwrap())
+        except ZygoteUnavailable:
+            zygote.close()
+            raise
+    except ZygoteUnavailable as exc:
+        _log.warning("grader: %s; each kernel imports the SDKs itself (slower)", exc)
+        yield None
+        return
+    try:
+        yield zygote
+    finally:
+        zygote.close()
 
 
 def grade(
@@ -166,12 +206,25 @@ def grade(
         pristine = PristinePackage.snapshot(settings.checks_module.partition(".")[0])
     if registry is None:
         registry = load_registry(settings.checks_module)
+    with _fork_server(settings, base_env) as zygote:
+        return _grade_all(submissions, settings, registry, pristine, on_done, base_env, zygote)
+
+
+def _grade_all(
+    submissions: Sequence[Submission],
+    settings: Settings,
+    registry: Registry,
+    pristine: PristinePackage,
+    on_done: Callable[[Submission, list[Row]], None] | None,
+    base_env: Mapping[str, str] | None,
+    zygote: Zygote | None,
+) -> list[Row]:
     workers = max(1, min(settings.workers, available_cpus(), len(submissions) or 1))
     results: dict[int, list[Row]] = {}
     pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="grade")
     try:
         futures: dict[Future[list[Row]], int] = {
-            pool.submit(_grade_one, sub, settings, registry, pristine, base_env): index
+            pool.submit(_grade_one, sub, settings, registry, pristine, base_env, zygote): index
             for index, sub in enumerate(submissions)
         }
         for future in as_completed(futures):

@@ -50,6 +50,7 @@ from course_helpers.grading.kernel import GradingKernelManager
 from course_helpers.grading.pids import ProcessCap
 from course_helpers.grading.pristine import PristineCopy, PristinePackage
 from course_helpers.grading.sandbox import ResourceLimits, Sandbox, limited_command, require_bwrap
+from course_helpers.grading.zygote import Zygote, stand_in_command
 from course_helpers.offline_env import offline_environment
 
 __all__ = [
@@ -199,6 +200,7 @@ class _Launch:
     connection_file: Path
     wrap: Callable[[list[str]], list[str]]
     sandboxed: bool
+    close: Callable[[], None] = lambda: None
 
 
 class _GradingClient(NotebookClient):
@@ -414,13 +416,15 @@ def run_notebook(
     base_env: Mapping[str, str] | None = None,
     sandboxed: bool = True,
     own_folder: bool = False,
+    zygote: Zygote | None = None,
 ) -> Execution:
     """Execute ``notebook`` (read from ``path``) in a fresh kernel, grade it on ``exercise_ids``.
 
     With ``sandboxed`` (the default) the kernel runs inside bubblewrap; it raises
     ``SandboxUnavailable`` when bwrap cannot be used. Otherwise it never raises: whatever goes
     wrong is recorded in the returned ``Execution``. ``own_folder``: the notebook's folder
-    belongs to its learner alone, so its other files are copied next to it.
+    belongs to its learner alone, so its other files are copied next to it. ``zygote``: a fork
+    server that starts sandboxed kernels with the SDKs already imported (``zygote.py``).
 
     A learner cell that ignores its interrupt until the notebook's time runs out (a last cell
     left looping) would cost every answer above it all credit: the notebook is then run once
@@ -437,6 +441,7 @@ def run_notebook(
         base_env=base_env,
         sandboxed=sandboxed,
         own_folder=own_folder,
+        zygote=zygote,
     )
     first = run(notebook)
     if first.runaway_cell is None:
@@ -465,6 +470,7 @@ def _run_once(
     base_env: Mapping[str, str] | None,
     sandboxed: bool,
     own_folder: bool,
+    zygote: Zygote | None,
 ) -> Execution:
     bwrap = require_bwrap() if sandboxed else None
     started = time.monotonic()
@@ -473,13 +479,14 @@ def _run_once(
     scratch = Path(tempfile.mkdtemp(prefix="grade-run-"))
     copy = pristine.materialise()
     cap = ProcessCap.create(limits.resources.processes)
+    launch: _Launch | None = None
     try:
         workdir = _copy_workdir(path, scratch, own_folder)
         home, channel = scratch / "home", scratch / "k"
         home.mkdir()
         channel.mkdir()
         env = kernel_environment(os.environ if base_env is None else base_env, home / ".ipython")
-        launch = _launch(bwrap, workdir, home, channel, copy, env, limits.resources, cap)
+        launch = _launch(bwrap, workdir, home, channel, copy, env, limits.resources, cap, zygote)
         guard = Guard.create(pristine, copy, checks_module, exercise_ids)
         grading_index = _prepare(notebook, grading_cell_source(guard))
         notebook.cells[grading_index].metadata[_GUARD_SOURCE] = guard.install_source()
@@ -499,6 +506,8 @@ def _run_once(
     except Exception as exc:  # the grader must survive anything a notebook does
         result.problem = f"the grader failed on this notebook ({type(exc).__name__}: {exc})"[:300]
     finally:
+        if launch is not None:
+            launch.close()
         copy.remove()
         if cap is not None:
             cap.remove()
@@ -516,9 +525,11 @@ def _launch(
     env: dict[str, str],
     resources: ResourceLimits,
     cap: ProcessCap | None = None,
+    zygote: Zygote | None = None,
 ) -> _Launch:
     """How to start this kernel: rlimits always, inside bwrap unless ``bwrap`` is None, and in
-    its own pids cgroup when ``cap`` is given (a root grader: see ``pids.py``).
+    its own pids cgroup when ``cap`` is given (a root grader: see ``pids.py``); forked by
+    ``zygote`` into the sandbox bwrap built, when given (``zygote.py``).
 
     In the sandbox, ``import course_helpers`` finds the read-only private copy: the installed
     package is not mounted, so no notebook can edit what another one imports.
@@ -538,11 +549,19 @@ def _launch(
         writable=(workdir, home, channel),
         read_only=(copy.root,),
     )
-    return _Launch(
-        channel / "c.json",
-        lambda command: capped(sandbox.command(limited_command(command, resources))),
-        True,
-    )
+    if zygote is None:
+        return _Launch(
+            channel / "c.json",
+            lambda command: capped(sandbox.command(limited_command(command, resources))),
+            True,
+        )
+    door = zygote.door(channel, None if cap is None else cap.path / "cgroup.procs")
+
+    def forked(command: list[str]) -> list[str]:
+        inner = stand_in_command(door.path, command)
+        return capped(sandbox.command(limited_command(inner, resources)))
+
+    return _Launch(channel / "c.json", forked, True, door.close)
 
 
 def _execute(
