@@ -87,7 +87,10 @@ try:
 except ValueError:
     code = 1
 if code < 0:
-    signal.signal(-code, signal.SIG_DFL)
+    try:
+        signal.signal(-code, signal.SIG_DFL)
+    except (OSError, ValueError):
+        pass
     os.kill(os.getpid(), -code)
     os._exit(128 - code)
 os._exit(code & 255)
