@@ -27,7 +27,16 @@ from course_helpers.grading.sandbox import require_bwrap
 from course_helpers.grading.submissions import Submission, exercises_for
 from course_helpers.grading.zygote import Zygote, ZygoteUnavailable, kernel_interpreter_options
 
-__all__ = ["Registry", "Settings", "available_cpus", "exercises_in", "grade", "load_registry"]
+__all__ = [
+    "Registry",
+    "Settings",
+    "available_cpus",
+    "exercises_in",
+    "fork_server",
+    "grade",
+    "load_registry",
+    "ready_server",
+]
 
 _DEFAULT_CHECK_TIMEOUT = 5.0
 _log = logging.getLogger(__name__)
@@ -158,9 +167,9 @@ def _run_one(
 
 
 @contextlib.contextmanager
-def _fork_server(settings: Settings, base_env: Mapping[str, str] | None) -> Iterator[Zygote | None]:
-    """The fork server for this run, probed through a real sandbox; ``None`` when it is off or
-    cannot work here (kernels then import the SDKs themselves, in the same sandbox)."""
+def fork_server(settings: Settings, base_env: Mapping[str, str] | None) -> Iterator[Zygote | None]:
+    """The fork server for this run (``zygote.py``): it imports the SDKs while the body runs;
+    ``ready_server`` then waits for it. ``None`` when the settings turn it off."""
     if not (settings.sandbox and settings.fork_server):
         yield None
         return
@@ -169,11 +178,6 @@ def _fork_server(settings: Settings, base_env: Mapping[str, str] | None) -> Iter
     env.pop("PYTHONPATH", None)  # a kernel's path is its own: the private copy, its folder
     try:
         zygote = Zygote.start(env, interpreter_options=kernel_interpreter_options())
-        try:
-            zygote.probe(require_bwrap())
-        except ZygoteUnavailable:
-            zygote.close()
-            raise
     except ZygoteUnavailable as exc:
         _log.warning("grader: %s; each kernel imports the SDKs itself (slower)", exc)
         yield None
@@ -182,6 +186,19 @@ def _fork_server(settings: Settings, base_env: Mapping[str, str] | None) -> Iter
         yield zygote
     finally:
         zygote.close()
+
+
+def ready_server(zygote: Zygote | None) -> Zygote | None:
+    """``zygote`` once it has imported and started a probe through a sandbox; ``None`` (and one
+    line on the log) when it cannot: kernels then start from scratch, in the same sandbox."""
+    if zygote is None:
+        return None
+    try:
+        zygote.ready(require_bwrap())
+    except ZygoteUnavailable as exc:
+        _log.warning("grader: %s; each kernel imports the SDKs itself (slower)", exc)
+        return None
+    return zygote
 
 
 def grade(
@@ -202,11 +219,12 @@ def grade(
     """
     if settings.sandbox:
         require_bwrap()
-    if pristine is None:
-        pristine = PristinePackage.snapshot(settings.checks_module.partition(".")[0])
-    if registry is None:
-        registry = load_registry(settings.checks_module)
-    with _fork_server(settings, base_env) as zygote:
+    with fork_server(settings, base_env) as server:  # it imports while the grader prepares
+        if pristine is None:
+            pristine = PristinePackage.snapshot(settings.checks_module.partition(".")[0])
+        if registry is None:
+            registry = load_registry(settings.checks_module)
+        zygote = ready_server(server)
         return _grade_all(submissions, settings, registry, pristine, on_done, base_env, zygote)
 
 

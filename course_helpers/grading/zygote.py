@@ -154,9 +154,10 @@ class Zygote:
         preload: Sequence[str] = PRELOAD,
         interpreter_options: Sequence[str] = (),
     ) -> Zygote:
-        """A running fork server with ``preload`` imported, in environment ``env``, its Python
-        started with ``interpreter_options`` (the kernel spec's ``-X`` options: a request
-        with others is refused, and its stand-in starts the kernel itself)."""
+        """A fork server importing ``preload`` in environment ``env``, its Python started with
+        ``interpreter_options`` (the kernel spec's ``-X`` options: a request with others is
+        refused, and its stand-in starts the kernel itself). It imports while the caller goes
+        on: ``ready()`` waits for it."""
         ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
         source = Path(_zygote.__file__).read_text(encoding="utf-8")
         command = [
@@ -184,17 +185,25 @@ class Zygote:
             raise ZygoteUnavailable(f"the fork server could not start: {exc}") from exc
         finally:
             theirs.close()
-        zygote = cls(process, ours, interpreter_options)
-        ours.settimeout(_START_TIMEOUT)
+        return cls(process, ours, interpreter_options)
+
+    def ready(self, bwrap: str) -> None:
+        """Wait for the imports, then start one tiny program through a real sandbox the way a
+        kernel starts; ``ZygoteUnavailable`` (the server stopped) when either fails."""
+        self._control.settimeout(_START_TIMEOUT)
         try:
-            ready = ours.recv(16)
+            ready = self._control.recv(16)
         except OSError:
             ready = b""
-        ours.settimeout(None)
+        self._control.settimeout(None)
         if ready != b"ready":
-            zygote.close()
+            self.close()
             raise ZygoteUnavailable("the fork server stopped while importing the SDKs")
-        return zygote
+        try:
+            self._probe(bwrap)
+        except ZygoteUnavailable:
+            self.close()
+            raise
 
     def forward(self, request: bytes, fds: Sequence[int]) -> None:
         """Pass one stand-in's request (and its namespaces and connection) to the server."""
@@ -205,8 +214,7 @@ class Zygote:
         """A door in ``folder`` (mounted in the sandbox) for one kernel's stand-in."""
         return KernelDoor(self, folder / _DOOR_NAME, cgroup_procs)
 
-    def probe(self, bwrap: str) -> None:
-        """Start one tiny program through a real sandbox; ``ZygoteUnavailable`` if it fails."""
+    def _probe(self, bwrap: str) -> None:
         with tempfile.TemporaryDirectory(prefix="grade-probe-") as name:
             folder = Path(name)
             door = self.door(folder)
