@@ -261,6 +261,11 @@ class _GradingClient(NotebookClient):
         if isinstance(pgid, int):
             self.watchdog.kernel_started(pgid)
 
+    async def async_start_new_kernel_client(self) -> Any:
+        client = await super().async_start_new_kernel_client()
+        self.launch.close()  # the kernel answers: its fork-server door shuts before any cell runs
+        return client
+
     async def _async_handle_timeout(
         self, timeout: int, cell: nbformat.NotebookNode | None = None
     ) -> dict[str, Any] | None:

@@ -1,0 +1,200 @@
+"""The fork server: kernels forked into their bubblewrap sandbox with the SDKs already imported,
+and nothing more than a kernel bwrap started itself would have (``zygote.py``)."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import nbformat
+import pytest
+
+from course_helpers.grading import sandbox
+from course_helpers.grading._zygote import module_arguments
+from course_helpers.grading.batch import Settings, fork_server, ready_server
+from course_helpers.grading.execute import Limits, run_notebook
+from course_helpers.grading.pristine import PristinePackage
+from course_helpers.grading.sandbox import ResourceLimits
+from course_helpers.grading.zygote import Zygote
+
+pytestmark = pytest.mark.skipif(
+    sandbox.sandbox_problem() is not None, reason=f"no sandbox here: {sandbox.sandbox_problem()}"
+)
+
+EXERCISE = "ex03_classify_errors"
+PRELOADED = """\
+import sys
+assert {"openai", "anthropic", "ipykernel.kernelapp"} <= set(sys.modules), "imported afresh"
+"""
+NOT_PRELOADED = 'import sys\nassert "anthropic" not in sys.modules, "forked"'
+# What a kernel in the sandbox may see and do: each assert fails if the kernel kept more.
+CONFINED = [
+    """\
+status = dict(line.split(":", 1) for line in open("/proc/self/status") if ":" in line)
+for name in ("CapInh", "CapPrm", "CapEff", "CapBnd", "CapAmb"):
+    assert status[name].strip() == "0" * 16, (name, status[name])
+assert status["NoNewPrivs"].strip() == "1"
+""",
+    "import os\nassert (os.getuid(), os.getgid()) == (65534, 65534)",
+    # bwrap's init, the stand-in and the kernel: nothing of the grader or the fork server
+    "import os\nassert sorted(int(p) for p in os.listdir('/proc') if p.isdigit()) == [1, 2, 3]",
+    "import os\nassert os.getppid() == 0  # a parent outside the sandbox, out of reach",
+    """\
+import socket
+try:
+    socket.create_connection(("192.0.2.1", 80), timeout=2)
+except OSError:
+    pass
+else:
+    raise AssertionError("a connection left the sandbox")
+""",
+    """\
+import os
+from ipykernel.kernelapp import IPKernelApp
+folder = os.path.dirname(IPKernelApp.instance().connection_file)
+assert "zygote" not in os.listdir(folder), "the fork server's door is still open"
+""",
+]
+
+
+@pytest.fixture(scope="module")
+def zygote() -> Iterator[Zygote]:
+    with fork_server(Settings(), None) as server:
+        ready = ready_server(server)
+        assert ready is not None, "the fork server could not start here"
+        yield ready
+
+
+@pytest.fixture(scope="module")
+def pristine() -> PristinePackage:
+    return PristinePackage.snapshot("course_helpers")
+
+
+def _run(
+    tmp_path: Path,
+    cells: list[str],
+    pristine: PristinePackage,
+    zygote: Zygote | None,
+    limits: Limits | None = None,
+) -> Any:
+    notebook = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(c) for c in cells])
+    path = tmp_path / "learner" / f"{EXERCISE}.ipynb"
+    path.parent.mkdir(exist_ok=True)
+    nbformat.write(notebook, path)
+    return run_notebook(
+        notebook,
+        path,
+        [EXERCISE],
+        pristine,
+        checks_module="course_helpers.checks",
+        limits=limits or Limits(cell_timeout=20, notebook_timeout=90),
+        zygote=zygote,
+    )
+
+
+def test_a_forked_kernel_starts_with_the_sdks_imported(
+    tmp_path: Path, zygote: Zygote, pristine: PristinePackage
+) -> None:
+    run = _run(tmp_path, [PRELOADED], pristine, zygote)
+    assert run.cell_errors == [] and not run.kernel_died, run
+    assert run.payload is not None and run.tampered is None, run  # graded as usual
+
+
+def test_a_kernel_started_directly_imports_them_itself(
+    tmp_path: Path, pristine: PristinePackage
+) -> None:
+    run = _run(tmp_path, [PRELOADED, NOT_PRELOADED], pristine, None)
+    assert run.cell_errors == ["AssertionError"], run
+
+
+def test_a_forked_kernel_is_confined_like_one_bwrap_started(
+    tmp_path: Path, zygote: Zygote, pristine: PristinePackage
+) -> None:
+    hidden = f"import os\nassert not os.path.exists({str(tmp_path)!r}), 'the class folder'"
+    run = _run(tmp_path, [*CONFINED, hidden], pristine, zygote)
+    assert run.cell_errors == [] and not run.kernel_died, run
+    assert len(run.payload["exercises"][EXERCISE]["checks"]) > 0
+
+
+def test_without_the_server_the_stand_in_starts_the_kernel_itself(
+    tmp_path: Path, pristine: PristinePackage
+) -> None:
+    with fork_server(Settings(), None) as server:
+        stopped = ready_server(server)
+        assert stopped is not None
+    # closed now: the door cannot pass the request on, so the stand-in becomes the kernel
+    run = _run(tmp_path, [NOT_PRELOADED], pristine, stopped)
+    assert run.cell_errors == [] and run.payload is not None, run
+
+
+def test_malformed_requests_are_dropped_and_the_server_goes_on(
+    tmp_path: Path, zygote: Zygote, pristine: PristinePackage
+) -> None:
+    zygote.forward(b"not json", [])
+    zygote.forward(b'{"argv": ["python", "-c", "print(1)"]}', [])
+    run = _run(tmp_path, [PRELOADED], pristine, zygote)
+    assert run.cell_errors == [] and run.payload is not None, run
+
+
+def test_a_fork_bomb_in_a_forked_kernel_stops_at_the_process_cap(
+    tmp_path: Path, zygote: Zygote, pristine: PristinePackage
+) -> None:
+    bomb = """\
+import os, time
+children, stopped = [], None
+try:
+    for _ in range(200):
+        pid = os.fork()
+        if pid == 0:
+            time.sleep(60)
+            os._exit(0)
+        children.append(pid)
+except OSError as exc:
+    stopped = exc
+assert stopped is not None and len(children) < 64, (len(children), stopped)
+"""
+    limits = Limits(cell_timeout=20, notebook_timeout=60, resources=ResourceLimits(processes=64))
+    run = _run(tmp_path, [PRELOADED, bomb, "y = 2"], pristine, zygote, limits)
+    assert run.cell_errors == [] and not run.kernel_died, run
+
+
+def test_a_forked_kernel_gets_the_sandbox_rlimits(
+    tmp_path: Path, zygote: Zygote, pristine: PristinePackage
+) -> None:
+    memory, cpu, size = 1536 * 1024**2, 77, 5 * 1024**2
+    cells = [
+        PRELOADED,
+        f"""\
+import resource
+assert resource.getrlimit(resource.RLIMIT_AS) == ({memory}, {memory})
+assert resource.getrlimit(resource.RLIMIT_CPU)[0] == {cpu}
+assert resource.getrlimit(resource.RLIMIT_FSIZE) == ({size}, {size})
+assert resource.getrlimit(resource.RLIMIT_CORE) == (0, 0)
+""",
+    ]
+    resources = ResourceLimits(memory=memory, cpu_seconds=cpu, file_size=size)
+    limits = Limits(cell_timeout=20, notebook_timeout=90, resources=resources)
+    run = _run(tmp_path, cells, pristine, zygote, limits)
+    assert run.cell_errors == [], run
+
+
+@pytest.mark.parametrize(
+    ("argv", "expected"),
+    [
+        (
+            ["python", "-m", "ipykernel_launcher", "-f", "c.json"],
+            ["ipykernel_launcher", "-f", "c.json"],
+        ),
+        (["python", "-c", "print(1)"], None),
+        (["python", "-m"], None),
+        (["python"], None),
+        (["python", "-Xno_such_option", "-m", "ipykernel_launcher"], None),
+    ],
+)
+def test_only_a_module_run_with_this_interpreters_options_is_accepted(
+    argv: list[str], expected: list[str] | None
+) -> None:
+    assert not sys._xoptions  # the test's own interpreter: no -X options
+    assert module_arguments(argv) == expected
