@@ -2,16 +2,20 @@
 
 The class is 30 learner folders (``learner01/ex01_first_calls.ipynb``, ``learner02/
 ex02_stream_collector.ipynb``, ...), cycling through the solutions of every exercise, graded as a
-real class would be: each notebook in its own bubblewrap sandbox and fresh offline kernel, 2
-workers, the default limits. Each run's wall time includes the grader's start-up (the package
-snapshot, the checks' import, the sandbox probe). It prints the median wall time of ``--runs``
-runs and the median seconds per notebook; with ``--compare`` it also grades the same class with
-``--no-sandbox`` and prints the sandbox's cost per notebook. With ``--tree A --tree B`` it grades
-with the course package of each source tree in turn (``git archive <commit> | tar -x -C A``),
-round after round, so a before/after comparison sees the same machine load. The target (issue
-11): at most 60 s with ``-j 2``.
+real class would be: each notebook in its own bubblewrap sandbox and offline kernel (forked by the
+fork server), 2 workers, the default limits. Each run's wall time includes the grader's start-up
+(the package snapshot, the checks' import, the fork server's imports and probe). It prints the
+median wall time of ``--runs`` runs and the median seconds per notebook; with ``--compare`` it
+also grades the same class with ``--no-sandbox`` and prints the sandbox's cost per notebook.
 
-    python benchmarks/grade_30.py [--copies 30] [-j 2] [--runs 3] [--compare] [--tree DIR ...]
+With ``--against=FLAGS`` it grades with those grader flags and without, round by round, so both
+see the same machine load (``--against=--no-fork-server``: what the fork server saves). With
+``--tree A --tree B`` it grades with the course package of each source tree in turn (``git
+archive <commit> | tar -x -C A``), round after round. The target (issue 11): at most 60 s with
+``-j 2``.
+
+    python benchmarks/grade_30.py [--copies 30] [-j 2] [--runs 3] [--compare] [--against=FLAGS]
+                                  [--tree DIR ...]
 """
 
 from __future__ import annotations
@@ -25,6 +29,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -64,6 +69,15 @@ def _grade(
     return wall, data
 
 
+@dataclass(frozen=True)
+class _Variant:
+    """One way of grading the class: the grader's flags, and the source tree it comes from."""
+
+    name: str
+    flags: list[str]
+    tree: Path | None = None
+
+
 def _per_notebook(data: dict[str, object]) -> list[float]:
     learners = data["learners"]
     assert isinstance(learners, dict)
@@ -87,30 +101,34 @@ def _load() -> str:
     return "load average " + " ".join(f"{value:.1f}" for value in os.getloadavg())
 
 
-def _trees(folder: Path, args: argparse.Namespace) -> float:
-    """Grade with each ``--tree`` in turn, ``--runs`` rounds; the last tree's median wall."""
-    walls: dict[Path, list[float]] = {tree: [] for tree in args.tree}
-    per_notebook: dict[Path, list[float]] = {tree: [] for tree in args.tree}
+def _interleaved(folder: Path, args: argparse.Namespace, variants: list[_Variant]) -> float:
+    """Grade with each variant in turn, ``--runs`` rounds (so all share the machine's load);
+    print each one's medians and the ratio of each to the first; the last one's median wall."""
+    walls: dict[str, list[float]] = {variant.name: [] for variant in variants}
+    per_notebook: dict[str, list[float]] = {variant.name: [] for variant in variants}
     for round_number in range(args.runs):
-        for tree in args.tree:
-            wall, data = _grade(folder, args.workers, [], tree)
-            walls[tree].append(wall)
-            per_notebook[tree].append(statistics.median(_per_notebook(data)))
+        for variant in variants:
+            wall, data = _grade(folder, args.workers, variant.flags, variant.tree)
+            walls[variant.name].append(wall)
+            per_notebook[variant.name].append(statistics.median(_per_notebook(data)))
             learners = data["learners"]
             assert isinstance(learners, dict)
             perfect = sum(entry["fraction"] == 1.0 for entry in learners.values())
             print(
-                f"round {round_number + 1}, {tree.name}: {wall:.1f} s ({_load()}); "
+                f"round {round_number + 1}, {variant.name}: {wall:.1f} s ({_load()}); "
                 f"all checks passed: {perfect}/{len(learners)}",
                 flush=True,
             )
-    for tree in args.tree:
+    first = statistics.median(walls[variants[0].name])
+    for variant in variants:
+        median = statistics.median(walls[variant.name])
         print(
-            f"{tree.name}: median {statistics.median(walls[tree]):.1f} s wall, "
-            f"{statistics.median(per_notebook[tree]):.2f} s per notebook "
-            f"(runs: {', '.join(f'{wall:.1f}' for wall in walls[tree])})"
+            f"{variant.name}: median {median:.1f} s wall, "
+            f"{statistics.median(per_notebook[variant.name]):.2f} s per notebook, "
+            f"{median / first:.2f}x the first "
+            f"(runs: {', '.join(f'{wall:.1f}' for wall in walls[variant.name])})"
         )
-    return statistics.median(walls[args.tree[-1]])
+    return statistics.median(walls[variants[-1].name])
 
 
 def main() -> int:
@@ -120,6 +138,11 @@ def main() -> int:
     parser.add_argument("--runs", type=int, default=3, help="runs to take the median of")
     parser.add_argument(
         "--compare", action="store_true", help="also grade with --no-sandbox, for the overhead"
+    )
+    parser.add_argument(
+        "--against",
+        metavar="FLAGS",
+        help="also grade with these grader flags, round by round: --against=--no-fork-server",
     )
     parser.add_argument(
         "--tree",
@@ -134,7 +157,11 @@ def main() -> int:
         exercises = _build(folder, args.copies)
         print(f"{args.copies} notebooks across {len(exercises)} exercises, -j {args.workers}")
         if args.tree:
-            return 0 if _trees(folder, args) <= TARGET else 1
+            trees = [_Variant(tree.name, [], tree) for tree in args.tree]
+            return 0 if _interleaved(folder, args, trees) <= TARGET else 1
+        if args.against:
+            variants = [_Variant(args.against, args.against.split()), _Variant("default", [])]
+            return 0 if _interleaved(folder, args, variants) <= TARGET else 1
         wall, per_notebook, statuses = _series(folder, args, [])
         print(
             f"{args.copies} notebooks across {len(exercises)} exercises, sandboxed, "
