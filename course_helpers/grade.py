@@ -27,6 +27,9 @@ checks did not sign, rewritten cells, hooks, patched publishing, checks patched 
 are marked ``tampered``, but a full mark is no proof.
 
 ``--no-sandbox`` drops the first guarantee: use it only for notebooks you trust.
+
+Each sandboxed kernel is forked, inside the sandbox bwrap built, from a fork server that imported
+the SDKs once (``grading/zygote.py``); ``--no-fork-server`` makes every kernel import them itself.
 """
 
 from __future__ import annotations

@@ -4,6 +4,8 @@ and nothing more than a kernel bwrap started itself would have (``zygote.py``)."
 from __future__ import annotations
 
 import sys
+import threading
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -15,9 +17,10 @@ from course_helpers.grading import sandbox
 from course_helpers.grading._zygote import module_arguments
 from course_helpers.grading.batch import Settings, fork_server, ready_server
 from course_helpers.grading.execute import Limits, run_notebook
+from course_helpers.grading.explain import explain_death
 from course_helpers.grading.pristine import PristinePackage
 from course_helpers.grading.sandbox import ResourceLimits
-from course_helpers.grading.zygote import Zygote
+from course_helpers.grading.zygote import LOST_SUPERVISOR, Zygote
 
 pytestmark = pytest.mark.skipif(
     sandbox.sandbox_problem() is not None, reason=f"no sandbox here: {sandbox.sandbox_problem()}"
@@ -198,3 +201,42 @@ def test_only_a_module_run_with_this_interpreters_options_is_accepted(
 ) -> None:
     assert not sys._xoptions  # the test's own interpreter: no -X options
     assert module_arguments(argv) == expected
+
+
+def _processes_running(argument: str) -> bool:
+    for entry in Path("/proc").iterdir():
+        try:
+            if entry.name.isdigit() and argument.encode() in (entry / "cmdline").read_bytes():
+                return True
+        except OSError:
+            continue
+    return False
+
+
+def test_a_kernel_whose_fork_server_stops_is_not_blamed(
+    tmp_path: Path, pristine: PristinePackage
+) -> None:
+    marker = f"{time.monotonic_ns() % 10**6 + 4000}"
+    cell = f"import subprocess\nsubprocess.run(['sleep', '{marker}'])"
+    with fork_server(Settings(), None) as server:
+        zygote = ready_server(server)
+        assert zygote is not None
+
+        def stop_the_server_once_the_cell_runs() -> None:
+            while not _processes_running(f"sleep\0{marker}"):
+                time.sleep(0.05)
+            zygote.close()
+
+        stopper = threading.Thread(target=stop_the_server_once_the_cell_runs, daemon=True)
+        stopper.start()
+        run = _run(tmp_path, [cell], pristine, zygote)
+        stopper.join(timeout=60)
+    assert run.kernel_died and run.payload is None, run
+    assert "fork server stopped" in run.explanation and "grade it again" in run.explanation
+    assert "Restart & Run All" not in run.explanation
+    assert not _processes_running(f"sleep\0{marker}")  # the sandbox took the cell's child along
+
+
+def test_the_stand_ins_statuses_are_explained() -> None:
+    assert "fork server stopped" in explain_death(LOST_SUPERVISOR, sandboxed=True)
+    assert "fork server" not in explain_death(LOST_SUPERVISOR, sandboxed=False)

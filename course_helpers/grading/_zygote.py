@@ -126,15 +126,16 @@ def _die_with_parent(parent: int) -> None:
         os._exit(1)
 
 
-def _become_kernel(request: dict[str, Any], stdio: list[int]) -> None:
-    """In the sandbox: set up what the stand-in had, drop privileges, run the module. Never
-    returns."""
-    code: int = 70
+def _become_kernel(request: dict[str, Any], stdio: list[int], ready: int) -> None:
+    """In the sandbox: set up what the stand-in had, drop privileges, say so on ``ready``, run
+    the module. Never returns."""
+    code = 0
     try:
         os.setsid()
         for target, fd in enumerate(stdio):
             os.dup2(fd, target)
-        os.closerange(3, resource.getrlimit(resource.RLIMIT_NOFILE)[0])
+        os.closerange(3, ready)
+        os.closerange(ready + 1, resource.getrlimit(resource.RLIMIT_NOFILE)[0])
         os.chdir(request["cwd"])
         os.environ.clear()
         os.environ.update(request["env"])
@@ -145,15 +146,19 @@ def _become_kernel(request: dict[str, Any], stdio: list[int]) -> None:
         extra = [p for p in os.environ.get("PYTHONPATH", "").split(os.pathsep) if p]
         sys.path[:0] = [os.getcwd(), *extra]
         sys.argv = [module, *arguments]
-        code = 0
-        try:
-            runpy.run_module(module, run_name="__main__", alter_sys=True)
-        except SystemExit as exc:
-            code = exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
-        atexit._run_exitfuncs()
+    except BaseException:  # not started: the supervisor hears nothing, the stand-in takes over
+        os._exit(1)
+    os.write(ready, b"1")
+    os.close(ready)
+    try:
+        runpy.run_module(module, run_name="__main__", alter_sys=True)
+    except SystemExit as exc:
+        code = exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
     except BaseException:  # nothing may return into the fork server's loop
         traceback.print_exc()
-        code = code or 1
+        code = 1
+    try:
+        atexit._run_exitfuncs()
     finally:
         for stream in (sys.stdout, sys.stderr):
             with contextlib.suppress(Exception):
@@ -172,12 +177,19 @@ def _supervise(request: dict[str, Any], fds: list[int], zygote: int) -> None:
             with open(cgroup, "w", encoding="ascii") as procs:
                 procs.write(str(os.getpid()))
         join_namespaces(namespaces[0], namespaces[1:])
+        ready, told = os.pipe()
         kernel = os.fork()
         if kernel == 0:
             reply.detach()
-            _become_kernel(request, stdio)
-        for fd in [*namespaces, *stdio]:
+            os.close(ready)
+            _become_kernel(request, stdio, told)
+        for fd in [*namespaces, *stdio, told]:
             os.close(fd)
+        started = os.read(ready, 1) == b"1"
+        os.close(ready)
+        if not started:
+            os.waitpid(kernel, 0)
+            raise RuntimeError("the kernel could not drop its privileges")
         reply.sendall(STARTED)
         _, status = os.waitpid(kernel, 0)
         reply.sendall(b" %d" % os.waitstatus_to_exitcode(status))

@@ -13,6 +13,8 @@ from collections.abc import Sequence
 
 import nbformat
 
+from course_helpers.grading.zygote import LOST_SUPERVISOR
+
 __all__ = ["cell_label", "explain_death", "explain_timeout", "ignored_interrupt"]
 
 _SLACK = 2.0  # seconds past the cell limit that still count as "within" (interrupt latency)
@@ -96,6 +98,12 @@ def explain_death(returncode: int | None, *, sandboxed: bool) -> str:
     """
     if returncode is None:
         return "the kernel stopped answering before the checks ran; nothing was graded"
+    if sandboxed and returncode == LOST_SUPERVISOR:
+        return (
+            f"the kernel's sandbox ended with code {LOST_SUPERVISOR}: the grader's fork server "
+            "stopped while it ran (or the notebook called os._exit with that code) — grade it "
+            "again"
+        )
     if returncode >= 0 and not (sandboxed and returncode > 128):
         return (
             f"the kernel exited with code {returncode} before the checks ran (os._exit, exit() "

@@ -33,6 +33,7 @@ from course_helpers.grading import _zygote
 from course_helpers.grading.sandbox import ResourceLimits, Sandbox, limited_command
 
 __all__ = [
+    "LOST_SUPERVISOR",
     "PRELOAD",
     "KernelDoor",
     "Zygote",
@@ -48,6 +49,8 @@ _DOOR_NAME = "zygote"
 _ACCEPT_TIMEOUT = 60.0
 _START_TIMEOUT = 60.0
 _NO_FALLBACK = "--no-fallback"
+LOST_SUPERVISOR = 125
+"""The stand-in's exit status when the fork server stopped while its kernel ran."""
 _FALLBACK_REFUSED = 97
 
 # Runs first inside the sandbox (after the rlimits launcher): asks the fork server for the
@@ -85,7 +88,7 @@ while True:
 try:
     code = int(status)
 except ValueError:
-    code = 1
+    code = {LOST_SUPERVISOR}  # the fork server stopped: the kernel dies with this sandbox
 if code < 0:
     try:
         signal.signal(-code, signal.SIG_DFL)
