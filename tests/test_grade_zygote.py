@@ -3,6 +3,7 @@ and nothing more than a kernel bwrap started itself would have (``zygote.py``)."
 
 from __future__ import annotations
 
+import logging
 import sys
 import threading
 import time
@@ -13,6 +14,7 @@ from typing import Any
 import nbformat
 import pytest
 
+from course_helpers.grade import main
 from course_helpers.grading import sandbox
 from course_helpers.grading._zygote import module_arguments
 from course_helpers.grading.batch import Settings, fork_server, ready_server
@@ -20,13 +22,14 @@ from course_helpers.grading.execute import Limits, run_notebook
 from course_helpers.grading.explain import explain_death
 from course_helpers.grading.pristine import PristinePackage
 from course_helpers.grading.sandbox import ResourceLimits
-from course_helpers.grading.zygote import LOST_SUPERVISOR, Zygote
+from course_helpers.grading.zygote import LOST_SUPERVISOR, Zygote, ZygoteUnavailable
 
 pytestmark = pytest.mark.skipif(
     sandbox.sandbox_problem() is not None, reason=f"no sandbox here: {sandbox.sandbox_problem()}"
 )
 
 EXERCISE = "ex03_classify_errors"
+REPO = Path(__file__).resolve().parent.parent
 PRELOADED = """\
 import sys
 assert {"openai", "anthropic", "ipykernel.kernelapp"} <= set(sys.modules), "imported afresh"
@@ -240,3 +243,28 @@ def test_a_kernel_whose_fork_server_stops_is_not_blamed(
 def test_the_stand_ins_statuses_are_explained() -> None:
     assert "fork server stopped" in explain_death(LOST_SUPERVISOR, sandboxed=True)
     assert "fork server" not in explain_death(LOST_SUPERVISOR, sandboxed=False)
+
+
+def test_where_the_server_cannot_work_the_grader_says_so_and_grades_anyway(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    def unavailable(self: Zygote, bwrap: str) -> None:
+        self.close()
+        raise ZygoteUnavailable("the fork server cannot start a kernel inside a sandbox here")
+
+    monkeypatch.setattr(Zygote, "ready", unavailable)
+    notebook = tmp_path / "class" / "lin" / f"{EXERCISE}.ipynb"
+    notebook.parent.mkdir(parents=True)
+    solution = nbformat.read(REPO / "solutions" / f"{EXERCISE}.ipynb", as_version=4)
+    solution.cells.insert(0, nbformat.v4.new_code_cell(NOT_PRELOADED))  # before its imports
+    nbformat.write(solution, notebook)
+    monkeypatch.chdir(tmp_path)
+    with caplog.at_level(logging.WARNING, logger="course_helpers.grading.batch"):
+        assert main([str(tmp_path / "class"), "-q"]) == 0
+    said = [record.getMessage() for record in caplog.records]
+    assert said == [
+        "grader: the fork server cannot start a kernel inside a sandbox here; "
+        "each kernel imports the SDKs itself (slower)"
+    ]
+    rows = (tmp_path / "grade-report.csv").read_text(encoding="utf-8").splitlines()[1:]
+    assert rows and all(",ok," in row and ",true," in row for row in rows), rows

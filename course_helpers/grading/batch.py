@@ -13,6 +13,8 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
+import jupyter_client.kernelspec
+
 from course_helpers.grading.execute import (
     Execution,
     Limits,
@@ -178,7 +180,7 @@ def fork_server(settings: Settings, base_env: Mapping[str, str] | None) -> Itera
     env.pop("PYTHONPATH", None)  # a kernel's path is its own: the private copy, its folder
     try:
         zygote = Zygote.start(env, interpreter_options=kernel_interpreter_options())
-    except ZygoteUnavailable as exc:
+    except (ZygoteUnavailable, jupyter_client.kernelspec.NoSuchKernel) as exc:
         _log.warning("grader: %s; each kernel imports the SDKs itself (slower)", exc)
         yield None
         return
