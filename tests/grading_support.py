@@ -1,11 +1,27 @@
-"""What the end-to-end grader tests share: a clean environment and the processes it left."""
+"""What the end-to-end grader tests share: a clean environment, leftover processes, a fork bomb."""
 
 from __future__ import annotations
 
 import os
 from pathlib import Path
 
-__all__ = ["clean_env", "processes_with"]
+__all__ = ["FORK_BOMB", "clean_env", "processes_with"]
+
+# A cell that forks until the process cap stops it (well under 64 children), then says so.
+FORK_BOMB = """\
+import os, time
+children, stopped = [], None
+try:
+    for _ in range(200):
+        pid = os.fork()
+        if pid == 0:
+            time.sleep(60)
+            os._exit(0)
+        children.append(pid)
+except OSError as exc:
+    stopped = exc
+assert stopped is not None and len(children) < 64, (len(children), stopped)
+"""
 
 
 def clean_env(**extra: str) -> dict[str, str]:

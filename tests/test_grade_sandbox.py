@@ -31,7 +31,7 @@ from typing import Any
 
 import nbformat
 import pytest
-from grading_support import processes_with
+from grading_support import FORK_BOMB, processes_with
 
 from course_helpers.checks import EXERCISES
 from course_helpers.grade import main
@@ -478,22 +478,6 @@ def test_a_runaway_last_cell_costs_a_correct_answer_no_credit(tmp_path: Path) ->
     assert all(item["passed"] for item in checks), checks
     assert "ignored its interrupt" in run.note and "second run" in run.note
     assert nbformat.read(path, as_version=4) == notebook  # the learner's file is untouched
-
-
-FORK_BOMB = """\
-import os, time
-children, stopped = [], None
-try:
-    for _ in range(200):
-        pid = os.fork()
-        if pid == 0:
-            time.sleep(60)
-            os._exit(0)
-        children.append(pid)
-except OSError as exc:
-    stopped = exc
-assert stopped is not None and len(children) < 64, (len(children), stopped)
-"""
 
 
 def test_a_fork_bomb_stops_at_the_process_cap(tmp_path: Path) -> None:

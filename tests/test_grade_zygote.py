@@ -13,6 +13,7 @@ from typing import Any
 
 import nbformat
 import pytest
+from grading_support import FORK_BOMB
 
 from course_helpers.grade import main
 from course_helpers.grading import sandbox
@@ -147,22 +148,8 @@ def test_malformed_requests_are_dropped_and_the_server_goes_on(
 def test_a_fork_bomb_in_a_forked_kernel_stops_at_the_process_cap(
     tmp_path: Path, zygote: Zygote, pristine: PristinePackage
 ) -> None:
-    bomb = """\
-import os, time
-children, stopped = [], None
-try:
-    for _ in range(200):
-        pid = os.fork()
-        if pid == 0:
-            time.sleep(60)
-            os._exit(0)
-        children.append(pid)
-except OSError as exc:
-    stopped = exc
-assert stopped is not None and len(children) < 64, (len(children), stopped)
-"""
     limits = Limits(cell_timeout=20, notebook_timeout=60, resources=ResourceLimits(processes=64))
-    run = _run(tmp_path, [PRELOADED, bomb, "y = 2"], pristine, zygote, limits)
+    run = _run(tmp_path, [PRELOADED, FORK_BOMB, "y = 2"], pristine, zygote, limits)
     assert run.cell_errors == [] and not run.kernel_died, run
 
 
