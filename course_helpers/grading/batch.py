@@ -168,6 +168,10 @@ def _run_one(
     return rows_for(submission, ids, run, registry.check_names, settings.limits)
 
 
+def _say_fork_server_off(reason: Exception) -> None:
+    _log.warning("grader: %s; each kernel imports the SDKs itself (slower)", reason)
+
+
 @contextlib.contextmanager
 def fork_server(settings: Settings, base_env: Mapping[str, str] | None) -> Iterator[Zygote | None]:
     """The fork server for this run (``zygote.py``): it imports the SDKs while the body runs;
@@ -181,7 +185,7 @@ def fork_server(settings: Settings, base_env: Mapping[str, str] | None) -> Itera
     try:
         zygote = Zygote.start(env, interpreter_options=kernel_interpreter_options())
     except (ZygoteUnavailable, jupyter_client.kernelspec.NoSuchKernel) as exc:
-        _log.warning("grader: %s; each kernel imports the SDKs itself (slower)", exc)
+        _say_fork_server_off(exc)
         yield None
         return
     try:
@@ -198,7 +202,7 @@ def ready_server(zygote: Zygote | None) -> Zygote | None:
     try:
         zygote.ready(require_bwrap())
     except ZygoteUnavailable as exc:
-        _log.warning("grader: %s; each kernel imports the SDKs itself (slower)", exc)
+        _say_fork_server_off(exc)
         return None
     return zygote
 
@@ -217,7 +221,8 @@ def grade(
     The checks' package is snapshotted before the first notebook runs. On Ctrl+C (or any
     exception) every kernel still running is killed before the exception propagates. With
     ``settings.sandbox``, it raises ``SandboxUnavailable`` before any notebook runs when bwrap
-    cannot be used here.
+    cannot be used here, and starts the kernels from a fork server unless ``settings`` says not
+    to or it cannot work here (then it logs one line why).
     """
     if settings.sandbox:
         require_bwrap()

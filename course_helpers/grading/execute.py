@@ -8,7 +8,8 @@ because an interrupt does nothing to code that ignores SIGINT or loops in C.
 
 Each kernel runs in its own bubblewrap sandbox (``sandbox.py``) unless the caller opts out, in
 a scratch folder of its own: ``work`` (the notebook's folder copy, its cwd), ``home``, and ``k``
-(the connection file and the ``ipc`` sockets the grader talks to it through).
+(the connection file and the ``ipc`` sockets the grader talks to it through). Given a fork
+server (``zygote.py``), the kernel is forked into that sandbox with the SDKs already imported.
 
 Stored outputs are cleared before the run and never read; the grade is the payload the grading
 cell publishes in *this* run, stamped with a one-time nonce.
