@@ -8,8 +8,10 @@ classmate's file, a 2.5 GB allocation, and a connection to a server of this test
 Every classmate must keep their grade and their file byte for byte, no process may outlive the
 grader, and the report on disk must say what was printed.
 
-``GRADE_SANDBOX_EXTRA_FLAGS="--no-sandbox --memory 0"`` runs the same class without the
-sandbox, to watch these tests fail.
+The class is graded twice: with the fork server that forks each kernel into its sandbox (the
+default), and with ``--no-fork-server``, where each kernel is what bwrap starts (the path a
+machine takes when the fork server cannot work). ``GRADE_SANDBOX_EXTRA_FLAGS="--no-sandbox
+--memory 0"`` runs the same class without the sandbox, to watch these tests fail.
 """
 
 from __future__ import annotations
@@ -214,8 +216,12 @@ class Graded:
         return [row for row in self.rows if row["learner"] == learner]
 
 
-@pytest.fixture(scope="module")
-def graded(tmp_path_factory: pytest.TempPathFactory) -> Graded:
+# How kernels start: forked by the fork server (the default), or started by bwrap itself.
+START_FLAGS, START_IDS = [[], ["--no-fork-server"]], ["forked", "bwrap"]
+
+
+@pytest.fixture(scope="module", params=START_FLAGS, ids=START_IDS)
+def graded(tmp_path_factory: pytest.TempPathFactory, request: pytest.FixtureRequest) -> Graded:
     base = tmp_path_factory.mktemp("hostile")
     klass, report, summary = base / "class", base / "report.csv", base / "summary.json"
     solution = REPO / "solutions" / f"{EXERCISE}.ipynb"
@@ -243,7 +249,7 @@ def graded(tmp_path_factory: pytest.TempPathFactory) -> Graded:
     run_id = uuid.uuid4().hex
     env = {k: v for k, v in os.environ.items() if "API_KEY" not in k}
     env.update({MARK: run_id, "TMPDIR": str(tmpdir)})
-    extra = os.environ.get("GRADE_SANDBOX_EXTRA_FLAGS", "").split()
+    extra = [*request.param, *os.environ.get("GRADE_SANDBOX_EXTRA_FLAGS", "").split()]
     command = [sys.executable, "-m", "course_helpers.grade", str(klass), "--out", str(report)]
     command += ["--json", str(summary), "-j", "2", "--cell-timeout", "20", *extra]
     try:
@@ -359,7 +365,10 @@ def _wait_until(condition: Any, seconds: float) -> bool:
     return True
 
 
-def test_killing_the_grader_kills_every_process_its_notebooks_started(tmp_path: Path) -> None:
+@pytest.mark.parametrize("start", START_FLAGS, ids=START_IDS)
+def test_killing_the_grader_kills_every_process_its_notebooks_started(
+    tmp_path: Path, start: list[str]
+) -> None:
     notebook = tmp_path / "class" / "lin" / f"{EXERCISE}.ipynb"
     notebook.parent.mkdir(parents=True)
     nbformat.write(nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(LINGER)]), notebook)
@@ -367,7 +376,7 @@ def test_killing_the_grader_kills_every_process_its_notebooks_started(tmp_path: 
     env = {k: v for k, v in os.environ.items() if "API_KEY" not in k}
     (tmp_path / "tmp").mkdir()  # a killed grader cannot remove its scratch folders: keep them here
     env.update({MARK: run_id, "TMPDIR": str(tmp_path / "tmp")})
-    extra = os.environ.get("GRADE_SANDBOX_EXTRA_FLAGS", "").split()
+    extra = [*start, *os.environ.get("GRADE_SANDBOX_EXTRA_FLAGS", "").split()]
     command = [sys.executable, "-m", "course_helpers.grade", str(tmp_path / "class"), "-q"]
     grader = subprocess.Popen(
         [*command, "--cell-timeout", "400", "--notebook-timeout", "400", *extra],
