@@ -17,7 +17,7 @@ from grading_support import FORK_BOMB
 
 from course_helpers.grade import main
 from course_helpers.grading import sandbox
-from course_helpers.grading._zygote import module_arguments
+from course_helpers.grading._zygote import module_arguments, shadowed
 from course_helpers.grading.batch import Settings, fork_server, ready_server
 from course_helpers.grading.execute import Limits, run_notebook
 from course_helpers.grading.explain import explain_death
@@ -255,3 +255,50 @@ def test_where_the_server_cannot_work_the_grader_says_so_and_grades_anyway(
     ]
     rows = (tmp_path / "grade-report.csv").read_text(encoding="utf-8").splitlines()[1:]
     assert rows and all(",ok," in row and ",true," in row for row in rows), rows
+
+
+def test_a_learners_module_that_shadows_a_preloaded_one_still_shadows_it(
+    tmp_path: Path, zygote: Zygote, pristine: PristinePackage
+) -> None:
+    """As on the learner's machine, their ``openai.py`` is what ``import openai`` finds: such a
+    kernel is started afresh (by the stand-in), not forked with the real SDK imported."""
+    folder = tmp_path / "learner"
+    folder.mkdir()
+    (folder / "openai.py").write_text("SHADOW = True\n", encoding="utf-8")
+    cells = ["import openai\nassert getattr(openai, 'SHADOW', False), openai.__file__"]
+    notebook = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(c) for c in cells])
+    path = folder / f"{EXERCISE}.ipynb"
+    nbformat.write(notebook, path)
+    run = run_notebook(
+        notebook,
+        path,
+        [EXERCISE],
+        pristine,
+        checks_module="course_helpers.checks",
+        limits=Limits(cell_timeout=20, notebook_timeout=90),
+        own_folder=True,
+        zygote=zygote,
+    )
+    assert run.cell_errors == [] and not run.kernel_died, run
+
+
+@pytest.mark.parametrize(
+    ("files", "expected"),
+    [
+        (["openai.py", "notes.ipynb"], ["openai"]),
+        (["anthropic/__init__.py"], ["anthropic"]),
+        (["json.pyc", "ipykernel.cpython-311-x86_64-linux-gnu.so"], ["ipykernel", "json"]),
+        (["openai/readme.txt", "openai.txt", "my_helpers.py"], []),
+    ],
+)
+def test_which_files_shadow_an_imported_module(
+    tmp_path: Path, files: list[str], expected: list[str]
+) -> None:
+    import anthropic  # noqa: F401  (imported here, as in the fork server)
+    import ipykernel  # noqa: F401
+    import openai  # noqa: F401
+
+    for name in files:
+        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / name).write_text("", encoding="utf-8")
+    assert shadowed(str(tmp_path)) == expected

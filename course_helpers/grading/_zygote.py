@@ -126,6 +126,21 @@ def _die_with_parent(parent: int) -> None:
         os._exit(1)
 
 
+def shadowed(folder: str) -> list[str]:
+    """Modules already imported here that a file in ``folder`` (the kernel's first path entry)
+    would replace in a kernel started afresh, as it would on the learner's own machine."""
+    imported = {name for name in sys.modules if "." not in name}
+    found = set()
+    for entry in os.listdir(folder):
+        path = os.path.join(folder, entry)
+        stem, dot, suffix = entry.partition(".")
+        if not dot and os.path.isfile(os.path.join(path, "__init__.py")):
+            found.add(entry)
+        elif dot and (suffix in ("py", "pyc") or suffix.endswith("so")):
+            found.add(stem)
+    return sorted(found & imported)
+
+
 def _become_kernel(request: dict[str, Any], stdio: list[int], ready: int) -> None:
     """In the sandbox: set up what the stand-in had, drop privileges, say so on ``ready``, run
     the module. Never returns."""
@@ -137,6 +152,8 @@ def _become_kernel(request: dict[str, Any], stdio: list[int], ready: int) -> Non
         os.closerange(3, ready)
         os.closerange(ready + 1, resource.getrlimit(resource.RLIMIT_NOFILE)[0])
         os.chdir(request["cwd"])
+        if shadowed(os.getcwd()):  # the stand-in starts this kernel itself, imports and all
+            os._exit(1)
         os.environ.clear()
         os.environ.update(request["env"])
         for name, (soft, hard) in zip(RLIMITS, request["limits"], strict=True):
@@ -189,7 +206,7 @@ def _supervise(request: dict[str, Any], fds: list[int], zygote: int) -> None:
         os.close(ready)
         if not started:
             os.waitpid(kernel, 0)
-            raise RuntimeError("the kernel could not drop its privileges")
+            raise RuntimeError("the kernel did not start (shadowed modules, or privileges kept)")
         reply.sendall(STARTED)
         _, status = os.waitpid(kernel, 0)
         reply.sendall(b" %d" % os.waitstatus_to_exitcode(status))
