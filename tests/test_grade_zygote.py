@@ -85,6 +85,7 @@ def _run(
     pristine: PristinePackage,
     zygote: Zygote | None,
     limits: Limits | None = None,
+    own_folder: bool = False,
 ) -> Any:
     notebook = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(c) for c in cells])
     path = tmp_path / "learner" / f"{EXERCISE}.ipynb"
@@ -97,6 +98,7 @@ def _run(
         pristine,
         checks_module="course_helpers.checks",
         limits=limits or Limits(cell_timeout=20, notebook_timeout=90),
+        own_folder=own_folder,
         zygote=zygote,
     )
 
@@ -262,23 +264,10 @@ def test_a_learners_module_that_shadows_a_preloaded_one_still_shadows_it(
 ) -> None:
     """As on the learner's machine, their ``openai.py`` is what ``import openai`` finds: such a
     kernel is started afresh (by the stand-in), not forked with the real SDK imported."""
-    folder = tmp_path / "learner"
-    folder.mkdir()
-    (folder / "openai.py").write_text("SHADOW = True\n", encoding="utf-8")
-    cells = ["import openai\nassert getattr(openai, 'SHADOW', False), openai.__file__"]
-    notebook = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(c) for c in cells])
-    path = folder / f"{EXERCISE}.ipynb"
-    nbformat.write(notebook, path)
-    run = run_notebook(
-        notebook,
-        path,
-        [EXERCISE],
-        pristine,
-        checks_module="course_helpers.checks",
-        limits=Limits(cell_timeout=20, notebook_timeout=90),
-        own_folder=True,
-        zygote=zygote,
-    )
+    (tmp_path / "learner").mkdir()
+    (tmp_path / "learner" / "openai.py").write_text("SHADOW = True\n", encoding="utf-8")
+    cell = "import openai\nassert getattr(openai, 'SHADOW', False), openai.__file__"
+    run = _run(tmp_path, [cell], pristine, zygote, own_folder=True)
     assert run.cell_errors == [] and not run.kernel_died, run
 
 
