@@ -46,7 +46,8 @@ _PR_SET_NO_NEW_PRIVS = 38
 _PR_CAP_AMBIENT = 47
 _PR_CAP_AMBIENT_CLEAR_ALL = 4
 _CAPABILITY_VERSION_3 = 0x20080522
-_MAX_REQUEST = 1 << 20
+MAX_REQUEST = 1 << 20
+"""The largest request, in bytes (a kernel's environment is a few kB)."""
 _NO_PRIVILEGES = "0000000000000000"
 
 _libc = ctypes.CDLL(None, use_errno=True)
@@ -217,19 +218,34 @@ def _supervise(request: dict[str, Any], fds: list[int], zygote: int) -> None:
         os._exit(0)
 
 
+def split_command(argv: list[str]) -> tuple[list[str], list[str]] | None:
+    """``(-X option words, [module, *args])`` from ``[python, -X option..., -m, module, *args]``;
+    ``None`` for a command line of any other form."""
+    index = 1
+    while index < len(argv) and argv[index].startswith("-X"):
+        index += 2 if argv[index] == "-X" else 1
+    if argv[index : index + 1] != ["-m"] or index + 1 >= len(argv):
+        return None
+    return argv[1:index], argv[index + 1 :]
+
+
+def _xoptions(words: list[str]) -> dict[str, str | bool]:
+    """The ``sys._xoptions`` an interpreter started with these ``-X`` words would have."""
+    options: dict[str, str | bool] = {}
+    remaining = iter(words)
+    for word in remaining:
+        name, equals, value = (word[2:] or next(remaining, "")).partition("=")
+        options[name] = value if equals else True
+    return options
+
+
 def module_arguments(argv: list[str]) -> list[str] | None:
     """``[module, *args]`` from ``[python, -X option..., -m, module, *args]``, when the ``-X``
     options are the ones this interpreter started with (they cannot change after start-up)."""
-    options: dict[str, str | bool] = {}
-    index = 1
-    while index < len(argv) and argv[index].startswith("-X"):
-        option = argv[index][2:] or (argv[index + 1] if index + 1 < len(argv) else "")
-        index += 1 if argv[index] != "-X" else 2
-        name, equals, value = option.partition("=")
-        options[name] = value if equals else True
-    if argv[index : index + 1] != ["-m"] or index + 1 >= len(argv) or options != sys._xoptions:
+    split = split_command(argv)
+    if split is None or _xoptions(split[0]) != sys._xoptions:
         return None
-    return argv[index + 1 :]
+    return split[1]
 
 
 def _valid(request: Any) -> bool:
@@ -256,7 +272,7 @@ def serve(control: socket.socket, preload: list[str]) -> None:
     zygote = os.getpid()
     while True:
         try:
-            message, fds, _, _ = socket.recv_fds(control, _MAX_REQUEST, REQUEST_FDS)
+            message, fds, _, _ = socket.recv_fds(control, MAX_REQUEST, REQUEST_FDS)
         except InterruptedError:
             continue
         if not message:

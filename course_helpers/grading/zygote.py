@@ -104,14 +104,8 @@ def kernel_interpreter_options(kernel_name: str = "python3") -> list[str]:
     """The ``-X`` options in the kernel spec's command line (ipykernel's: frozen modules off)."""
     from jupyter_client.kernelspec import KernelSpecManager
 
-    argv = KernelSpecManager().get_kernel_spec(kernel_name).argv
-    options: list[str] = []
-    for index, item in enumerate(argv[1:], start=1):
-        if item == "-m":
-            break
-        if item.startswith("-X"):
-            options += [item] if item != "-X" else [item, argv[index + 1]]
-    return options
+    split = _zygote.split_command(KernelSpecManager().get_kernel_spec(kernel_name).argv)
+    return [] if split is None else split[0]
 
 
 class ZygoteUnavailable(RuntimeError):
@@ -274,7 +268,7 @@ class KernelDoor:
             self._shut()
         with conn:
             try:
-                message, fds, _, _ = socket.recv_fds(conn, 1 << 20, _zygote.REQUEST_FDS)
+                message, fds, _, _ = socket.recv_fds(conn, _zygote.MAX_REQUEST, _zygote.REQUEST_FDS)
             except OSError:
                 return
             try:
